@@ -1,0 +1,138 @@
+"""Composition root: which services are on, how they are wired, in what order
+they start.  One ASGI app serves every enabled service under its own path."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from onestack import __version__
+from onestack.core import config as config_mod
+from onestack.core import migrations
+from onestack.core.config import Config
+from onestack.core.db import Database
+from onestack.core.web import json_response
+
+LOG = logging.getLogger("onestack")
+
+MOUNTS = {"identity": "/identity"}
+
+
+@dataclass
+class Cloud:
+    conf: Config
+    db: Database
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, conf: Config) -> Cloud:
+        db = Database(conf.database_url, pool_size=conf.database.pool_size, echo=conf.database.echo)
+        cloud = cls(conf=conf, db=db)
+        if "identity" in conf.services.enabled:
+            from onestack.identity.manager import IdentityManager
+
+            cloud.services["identity"] = IdentityManager(conf, db)
+        return cloud
+
+    @property
+    def identity(self) -> Any:
+        return self.services["identity"]
+
+    # ---- first start / every start -------------------------------------------------
+    def prepare(self) -> dict[str, Any]:
+        """Migrate, make keys, bootstrap, write clouds.yaml.  Idempotent."""
+        self.conf.data_path.mkdir(parents=True, exist_ok=True)
+        migrations.upgrade(self.conf.database_url)
+        info: dict[str, Any] = {}
+        if "identity" in self.services:
+            from onestack.identity.bootstrap import bootstrap
+
+            idm = self.identity
+            idm.tokens.keys.initialize()
+            idm.credentials.keys.initialize()
+            result = bootstrap(self.conf, idm)
+            info["admin_password"] = result.password
+            info["generated"] = result.generated
+            if result.password:
+                self.write_clouds_yaml(result.password)
+        return info
+
+    def write_clouds_yaml(self, password: str) -> str:
+        b = self.conf.bootstrap
+        doc = {
+            "clouds": {
+                "onestack": {
+                    "auth": {
+                        "auth_url": self.conf.identity_url + "/v3",
+                        "username": b.admin_username,
+                        "password": password,
+                        "project_name": b.admin_project,
+                        "user_domain_name": "Default",
+                        "project_domain_name": "Default",
+                    },
+                    "region_name": self.conf.region.name,
+                    "identity_api_version": 3,
+                    "interface": "public",
+                }
+            }
+        }
+        path = self.conf.data_path / "clouds.yaml"
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(doc, f, default_flow_style=False)
+        os.replace(tmp, path)
+        return str(path)
+
+    # ---- the ASGI app -----------------------------------------------------------------
+    def asgi(self) -> Starlette:
+        routes: list[Any] = [Route("/", self._root, methods=["GET", "HEAD"])]
+        if "identity" in self.services:
+            from onestack.identity.api import routes as identity_routes
+
+            svc = identity_routes.build(self.identity)
+            routes.append(Mount(MOUNTS["identity"], app=svc.app))
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            yield
+            self.db.dispose()
+
+        return Starlette(routes=routes, lifespan=lifespan)
+
+    async def _root(self, request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return json_response(
+            {
+                "onestack": __version__,
+                "region": self.conf.region.name,
+                "services": {s: base + MOUNTS[s] for s in self.services if s in MOUNTS},
+            }
+        )
+
+
+OVERRIDES_ENV = "ONESTACK_CLI_OVERRIDES"
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> Config:
+    """The configuration a worker process sees: file + env + the CLI's overrides."""
+    merged = json.loads(os.environ.get(OVERRIDES_ENV, "{}"))
+    if overrides:
+        merged = config_mod._merge(merged, overrides)
+    return config_mod.load(overrides=merged)
+
+
+def create_app() -> Starlette:
+    """uvicorn factory (``onestack.app:create_app``), used by every worker."""
+    conf = load_config()
+    return Cloud.build(conf).asgi()

@@ -1,0 +1,139 @@
+"""``onestack``: serve | db | bootstrap | keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from onestack.core.config import ConfigError
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    o: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        o["data_dir"] = args.data_dir
+    server = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k, None) is not None}
+    if server:
+        o["server"] = server
+    return o
+
+
+def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
+    from onestack.app import OVERRIDES_ENV, Cloud, load_config
+
+    if args.config:
+        os.environ["ONESTACK_CONFIG"] = os.path.abspath(args.config)
+    o = _overrides(args)
+    if "data_dir" in o:
+        o["data_dir"] = os.path.abspath(o["data_dir"])
+    os.environ[OVERRIDES_ENV] = json.dumps(o)
+    conf = load_config()
+    return conf, Cloud.build(conf)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    conf, cloud = _setup(args)
+    info = cloud.prepare()
+    cloud.db.dispose()
+    print(f"onestack: region {conf.region.name}, data in {conf.data_path}", flush=True)
+    print(f"onestack: identity at {conf.identity_url}/v3", flush=True)
+    if info.get("generated"):
+        print(f"onestack: admin password (generated): {info['admin_password']}", flush=True)
+    if info.get("admin_password"):
+        print(f"onestack: wrote {conf.data_path / 'clouds.yaml'} (cloud 'onestack')", flush=True)
+    uvicorn.run(
+        "onestack.app:create_app",
+        factory=True,
+        host=conf.server.host,
+        port=conf.server.port,
+        workers=conf.server.workers if conf.server.workers > 1 else None,
+        log_level=conf.server.log_level,
+        access_log=conf.server.log_level == "debug",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from onestack.core import migrations
+
+    conf, _ = _setup(args)
+    if args.action == "upgrade":
+        migrations.upgrade(conf.database_url)
+        print("database at the newest revision")
+    else:
+        migrations.current(conf.database_url)
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    _, cloud = _setup(args)
+    info = cloud.prepare()
+    if info.get("generated"):
+        print(f"admin password (generated): {info['admin_password']}")
+    print("bootstrap complete")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    _, cloud = _setup(args)
+    keys = cloud.identity.tokens.keys
+    if args.action == "init":
+        print("created" if keys.initialize() else "already initialised", keys.path)
+    else:
+        keys.initialize()
+        n = keys.rotate()
+        print(f"rotated: key {n} is now primary in {keys.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="onestack", description="An OpenStack-API-compatible cloud in one process.")
+    p.add_argument("--config", help="TOML config file (or ONESTACK_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data-dir", help="where the database, keys and bytes live")
+        sp.add_argument("--config", default=argparse.SUPPRESS, help="TOML config file")
+
+    s = sub.add_parser("serve", help="start the whole cloud in the foreground")
+    common(s)
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser("db", help="database migrations")
+    common(d)
+    d.add_argument("action", choices=["upgrade", "current"])
+    d.set_defaults(func=cmd_db)
+
+    b = sub.add_parser("bootstrap", help="create the admin user, roles and catalog")
+    common(b)
+    b.set_defaults(func=cmd_bootstrap)
+
+    k = sub.add_parser("keys", help="Fernet token keys")
+    common(k)
+    k.add_argument("action", choices=["init", "rotate"])
+    k.set_defaults(func=cmd_keys)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as e:
+        print(f"onestack: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

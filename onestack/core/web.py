@@ -1,0 +1,242 @@
+"""The thin HTTP layer every service shares.
+
+A service declares an explicit route table of ``Route(method, path, handler)``.
+The wrapper here does, in order: authenticate (unless the route is public), parse
+and validate the JSON body against the route's schema, run the handler (sync
+handlers in a thread, so database work never blocks the loop), and render the
+result.  Errors are rendered once, in the service's own format.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jsonschema
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from onestack.core.context import RequestContext
+from onestack.core.errors import (
+    ApiError,
+    BadRequest,
+    ErrorFormat,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
+LOG = logging.getLogger(__name__)
+MAX_JSON_BODY = 1024 * 1024
+
+
+class Authenticator(Protocol):
+    def __call__(self, token: str) -> RequestContext: ...
+
+
+@dataclass(slots=True)
+class Call:
+    """What a handler receives: validated input and the caller's context."""
+
+    request: Request
+    ctx: RequestContext
+    body: Any
+    params: dict[str, str]
+    query: QueryParams
+    services: Any = None
+
+    @property
+    def headers(self) -> Any:
+        return self.request.headers
+
+    def url_for_self(self) -> str:
+        return str(self.request.url).split("?", 1)[0]
+
+    @property
+    def base_url(self) -> str:
+        """Where this service is mounted, e.g. ``http://host:5000/identity``."""
+        return service_base(self.request)
+
+
+def service_base(request: Request) -> str:
+    root = str(request.base_url).rstrip("/")
+    return root + request.scope.get("root_path", "").rstrip("/").removeprefix(
+        request.scope.get("app_root_path", "")
+    )
+
+
+Handler = Callable[[Call], Any] | Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    schema: Mapping[str, Any] | None = None
+    public: bool = False
+    status: int = 200
+    body_optional: bool = False
+    extra_methods: Sequence[str] = field(default_factory=tuple)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    if data is None and status in (204, 304):
+        return Response(status_code=status, headers=dict(headers or {}))
+    body = json.dumps(data, separators=(",", ":"), default=str).encode()
+    return Response(body, status_code=status, headers=dict(headers or {}), media_type="application/json")
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in err.absolute_path)
+    where = f" for field '{path}'" if path else ""
+    return f"Invalid input{where}: {err.message}"
+
+
+class Service:
+    """One API service mounted at a path prefix, with its own error format."""
+
+    def __init__(
+        self,
+        name: str,
+        routes: Sequence[Route],
+        *,
+        error_format: ErrorFormat,
+        authenticate: Authenticator | None,
+        services: Any = None,
+    ) -> None:
+        self.name = name
+        self.error_format = error_format
+        self.authenticate = authenticate
+        self.services = services
+        merged: dict[str, dict[str, Route]] = {}
+        for r in routes:
+            merged.setdefault(r.path, {})[r.method] = r
+            for m in r.extra_methods:
+                merged[r.path][m] = r
+        starlette_routes = [
+            StarletteRoute(path, self._endpoint(by_method), methods=list(by_method))
+            for path, by_method in merged.items()
+        ]
+        self.app = Starlette(
+            routes=starlette_routes,
+            exception_handlers={HTTPException: self._http_exc, Exception: self._unexpected},
+        )
+        self._validators = {
+            id(r): _validator(r.schema) for r in routes if r.schema is not None
+        }
+
+    # ---- rendering --------------------------------------------------------
+    def error_response(self, err: ApiError) -> Response:
+        headers = dict(err.headers)
+        if err.status == 401 and self.authenticate is not None:
+            headers.setdefault("WWW-Authenticate", 'Keystone uri="%s"' % "")
+        return json_response(self.error_format(err), err.status, headers)
+
+    async def _http_exc(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            err: ApiError = NotFound(f"The resource could not be found.")
+        elif exc.status_code == 405:
+            err = MethodNotAllowed("The method is not allowed for the requested URL.")
+        else:
+            err = ApiError(exc.detail, status=exc.status_code)
+        return self.error_response(err)
+
+    async def _unexpected(self, request: Request, exc: Exception) -> Response:
+        LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+        return self.error_response(
+            ApiError("An unexpected error prevented the server from fulfilling your request.")
+        )
+
+    # ---- the per-route wrapper ---------------------------------------------
+    def _endpoint(self, by_method: dict[str, Route]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            route = by_method.get(request.method)
+            if route is None and request.method == "HEAD":
+                route = by_method.get("GET")
+            if route is None:
+                return self.error_response(MethodNotAllowed())
+            try:
+                return await self._dispatch(route, request)
+            except ApiError as err:
+                return self.error_response(err)
+
+        return endpoint
+
+    async def _dispatch(self, route: Route, request: Request) -> Response:
+        ctx = RequestContext(request_id="req-" + str(uuid.uuid4()))
+        if not route.public:
+            token = request.headers.get("x-auth-token")
+            if not token:
+                raise Unauthorized("The request you have made requires authentication.")
+            assert self.authenticate is not None
+            ctx = self.authenticate(token)
+            ctx.request_id = ctx.request_id or "req-" + str(uuid.uuid4())
+        body: Any = None
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = await self._read_json(request, route)
+        call = Call(
+            request=request,
+            ctx=ctx,
+            body=body,
+            params=dict(request.path_params),
+            query=request.query_params,
+            services=self.services,
+        )
+        handler = route.handler
+        if inspect.iscoroutinefunction(handler):
+            result = await handler(call)
+        else:
+            result = await run_in_threadpool(handler, call)
+        if isinstance(result, Response):
+            response = result
+        else:
+            response = json_response(result, route.status)
+        response.headers.setdefault("x-openstack-request-id", ctx.request_id)
+        if request.method == "HEAD":
+            response.body = b""
+        return response
+
+    async def _read_json(self, request: Request, route: Route) -> Any:
+        if route.schema is None and not route.body_optional:
+            return None
+        raw = await request.body()
+        if len(raw) > MAX_JSON_BODY:
+            raise PayloadTooLarge("Request is too large.")
+        if not raw.strip():
+            if route.body_optional:
+                return None
+            raise BadRequest("Expecting to find a JSON body in the request.")
+        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if ctype and ctype not in ("application/json",) and not ctype.endswith("+json"):
+            raise UnsupportedMediaType(f"Content type {ctype} is not supported.")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("Malformed request body: not valid JSON.") from None
+        if route.schema is not None:
+            validator = self._validators[id(route)]
+            err = jsonschema.exceptions.best_match(validator.iter_errors(body))
+            if err is not None:
+                raise BadRequest(_schema_message(err))
+        return body
