@@ -40,10 +40,26 @@ class Policy:
         self._enforcer.register_defaults(list(defaults))
         self._enforcer.load_rules()
 
-    def check(self, ctx: RequestContext, rule: str, target: Mapping[str, Any] | None = None) -> bool:
-        t = flatten({"target": target}) if target else {}
+    def check(
+        self,
+        ctx: RequestContext,
+        rule: str,
+        target: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """``target`` is reachable as ``%(target.x.y)s``; ``extra`` (upstream puts the
+        URL's path parameters there) as ``%(x)s``."""
+        t = dict(extra or {})
+        if target:
+            t.update(flatten({"target": target}))
         return bool(self._enforcer.enforce(rule, t, ctx.policy_credentials(), do_raise=False))
 
-    def enforce(self, ctx: RequestContext, rule: str, target: Mapping[str, Any] | None = None) -> None:
-        if not self.check(ctx, rule, target):
+    def enforce(
+        self,
+        ctx: RequestContext,
+        rule: str,
+        target: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not self.check(ctx, rule, target, extra):
             raise Forbidden(f"You are not authorized to perform the requested action: {rule}.")

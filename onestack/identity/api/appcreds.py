@@ -118,8 +118,8 @@ def list_credentials(call: Call) -> dict[str, Any]:
     q = dict(call.query)
     with idm.db.session() as s:
         rows = idm.credentials.list(s, q)
-        visible = [c for c in rows if policy.check(call.ctx, "identity:get_credential", _ctarget(c))]
-        if rows and not visible and not policy.check(call.ctx, "identity:list_credentials"):
+        visible = [c for c in rows if policy.check(call.ctx, "identity:get_credential", _ctarget(c), call.params)]
+        if rows and not visible and not policy.check(call.ctx, "identity:list_credentials", None, call.params):
             raise Forbidden("You are not authorized to perform the requested action: identity:list_credentials.")
         return views.collection(call, "credentials", [_cred(call, c) for c in visible])
 
@@ -136,7 +136,7 @@ def get_credential(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
         c = idm.credentials.get(s, call.params["credential_id"])
-        if not deps(call).policy.check(call.ctx, "identity:get_credential", _ctarget(c)):
+        if not deps(call).policy.check(call.ctx, "identity:get_credential", _ctarget(c), call.params):
             raise NotFound(f"Could not find credential: {c.id}.")
         return {"credential": _cred(call, c)}
 

@@ -21,7 +21,7 @@ def deps(call: Call) -> Deps:
 
 
 def enforce(call: Call, rule: str, target: dict[str, Any] | None = None) -> None:
-    deps(call).policy.enforce(call.ctx, rule, target)
+    deps(call).policy.enforce(call.ctx, rule, target, call.params)
 
 
 def scoped_domain_filter(call: Call, query: dict[str, str]) -> dict[str, str]:
