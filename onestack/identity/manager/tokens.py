@@ -67,7 +67,13 @@ class TokenManager:
         self._lock = threading.Lock()
         self._events: list[RevocationEvent] = []
         self._events_seq: int | None = None
+        # Revocations are announced to the other processes on this host by the
+        # mtime of a stamp file (a stat per request instead of a query); other
+        # hosts sharing the database notice within ``revocation_poll`` seconds.
+        self._stamp = idm.conf.data_path / "revocations.stamp"
+        self._stamp_seen: int | None = None
         self._events_checked = 0.0
+        self.revocation_poll = 1.0
 
     # ---- cache ---------------------------------------------------------------
     def invalidate(self) -> None:
@@ -78,7 +84,28 @@ class TokenManager:
         with self.idm.db.engine.connect() as c:
             return int(c.execute(sa.select(sa.func.coalesce(sa.func.max(RevocationEvent.id), 0))).scalar() or 0)
 
+    def _stamp_mtime(self) -> int:
+        try:
+            return self._stamp.stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def _touch_stamp(self, *_: Any) -> None:
+        try:
+            self._stamp.touch()
+            os.utime(self._stamp)
+        except OSError:
+            pass
+
     def _refresh_events(self) -> None:
+        now = time.monotonic()
+        stamp = self._stamp_mtime()
+        if stamp == self._stamp_seen and now - self._events_checked < self.revocation_poll:
+            return
+        # read the stamp before the events: a revocation committed after this
+        # point moves the stamp again and is picked up next time
+        self._stamp_seen = stamp
+        self._events_checked = now
         seq = self._revocation_seq()
         if seq != self._events_seq:
             with self.idm.db.session() as s:
@@ -114,6 +141,13 @@ class TokenManager:
     def revoke(self, s: Session, **fields: Any) -> None:
         now_us = time.time_ns() // 1000
         s.add(RevocationEvent(issued_before=now_us, revoked_at=dt.datetime.now(dt.timezone.utc), **fields))
+        self.invalidate()
+        self._events_checked = 0.0
+        sa.event.listen(s, "after_commit", self._after_revocation_commit, once=True)
+
+    def _after_revocation_commit(self, _session: Session) -> None:
+        self._touch_stamp()
+        self._events_checked = 0.0
         self.invalidate()
 
     # ---- validation -------------------------------------------------------------
