@@ -39,19 +39,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     conf, cloud = _setup(args)
     info = cloud.prepare()
-    cloud.db.dispose()
     print(f"onestack: region {conf.region.name}, data in {conf.data_path}", flush=True)
     print(f"onestack: identity at {conf.identity_url}/v3", flush=True)
     if info.get("generated"):
         print(f"onestack: admin password (generated): {info['admin_password']}", flush=True)
     if info.get("admin_password"):
         print(f"onestack: wrote {conf.data_path / 'clouds.yaml'} (cloud 'onestack')", flush=True)
+    if conf.server.workers > 1:
+        # each worker builds its own Cloud from the same configuration
+        cloud.db.dispose()
+        target: Any = "onestack.app:create_app"
+        extra: dict[str, Any] = {"factory": True, "workers": conf.server.workers}
+    else:
+        target, extra = cloud.asgi(), {}
     uvicorn.run(
-        "onestack.app:create_app",
-        factory=True,
+        target,
+        **extra,
         host=conf.server.host,
         port=conf.server.port,
-        workers=conf.server.workers if conf.server.workers > 1 else None,
         log_level=conf.server.log_level,
         access_log=conf.server.log_level == "debug",
         timeout_graceful_shutdown=10,
