@@ -4,6 +4,7 @@ overridable by an operator's policy file in upstream's rule syntax (YAML or JSON
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -39,6 +40,10 @@ class Policy:
         conf.set_override("policy_dirs", [], group="oslo_policy")
         self._enforcer.register_defaults(list(defaults))
         self._enforcer.load_rules()
+        self._decisions: dict[tuple[Any, ...], bool] = {}
+        self._file = policy_file
+        self._mtime = os.stat(policy_file).st_mtime_ns if policy_file else 0
+        self._checked = time.monotonic()
 
     def check(
         self,
@@ -52,7 +57,48 @@ class Policy:
         t = dict(extra or {})
         if target:
             t.update(flatten({"target": target}))
-        return bool(self._enforcer.enforce(rule, t, ctx.policy_credentials(), do_raise=False))
+        key = self._key(ctx, rule, t)
+        if key is not None:
+            self._maybe_reload()
+            hit = self._decisions.get(key)
+            if hit is not None:
+                return hit
+        allowed = bool(self._enforcer.enforce(rule, t, ctx.policy_credentials(), do_raise=False))
+        if key is not None:
+            if len(self._decisions) > 100_000:
+                self._decisions.clear()
+            self._decisions[key] = allowed
+        return allowed
+
+    @staticmethod
+    def _key(ctx: RequestContext, rule: str, target: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Decisions depend on the caller's identity and scope and on the target's
+        plain values; oslo.policy is slow enough to be worth remembering them."""
+        items = []
+        for k, v in target.items():
+            if isinstance(v, (str, int, float, bool, type(None))):
+                items.append((k, v))
+            elif not isinstance(v, Mapping):
+                return None
+        return (
+            rule, ctx.user_id, ctx.user_domain_id, ctx.project_id, ctx.project_domain_id,
+            ctx.domain_id, ctx.system_scope, tuple(ctx.roles), ctx.application_credential_id,
+            tuple(sorted(items, key=lambda kv: kv[0])),
+        )
+
+    def _maybe_reload(self) -> None:
+        """An operator's edit to the policy file takes effect within a second."""
+        now = time.monotonic()
+        if self._file is None or now - self._checked < 1.0:
+            return
+        self._checked = now
+        try:
+            mtime = os.stat(self._file).st_mtime_ns
+        except OSError:
+            mtime = 0
+        if mtime != self._mtime:
+            self._mtime = mtime
+            self._decisions.clear()
 
     def enforce(
         self,

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import jsonschema
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
+from starlette.routing import Router
 
 from onestack.core.context import RequestContext
 from onestack.core.errors import (
@@ -40,6 +40,7 @@ from onestack.core.errors import (
 
 LOG = logging.getLogger(__name__)
 MAX_JSON_BODY = 1024 * 1024
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "COPY"]
 
 
 class Authenticator(Protocol):
@@ -134,13 +135,13 @@ class Service:
             for m in r.extra_methods:
                 merged[r.path][m] = r
         starlette_routes = [
-            StarletteRoute(path, self._endpoint(by_method), methods=list(by_method))
+            # every method reaches the endpoint, which answers 405 in this service's format
+            StarletteRoute(path, self._endpoint(by_method), methods=ALL_METHODS)
             for path, by_method in merged.items()
         ]
-        self.app = Starlette(
-            routes=starlette_routes,
-            exception_handlers={HTTPException: self._http_exc, Exception: self._unexpected},
-        )
+        # A bare Router: no per-service middleware stack on the hot path; the
+        # endpoint wrapper renders every error in this service's format.
+        self.app = Router(routes=starlette_routes, default=self._not_found)
         self._validators = {
             id(r): _validator(r.schema) for r in routes if r.schema is not None
         }
@@ -152,17 +153,13 @@ class Service:
             headers.setdefault("WWW-Authenticate", 'Keystone uri="%s"' % "")
         return json_response(self.error_format(err), err.status, headers)
 
-    async def _http_exc(self, request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            err: ApiError = NotFound(f"The resource could not be found.")
-        elif exc.status_code == 405:
-            err = MethodNotAllowed("The method is not allowed for the requested URL.")
-        else:
-            err = ApiError(exc.detail, status=exc.status_code)
-        return self.error_response(err)
+    async def _not_found(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        response = self.error_response(NotFound("The resource could not be found."))
+        await response(scope, receive, send)
 
-    async def _unexpected(self, request: Request, exc: Exception) -> Response:
+    def _unexpected(self, request: Request) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)
         return self.error_response(
             ApiError("An unexpected error prevented the server from fulfilling your request.")
@@ -180,6 +177,10 @@ class Service:
                 return await self._dispatch(route, request)
             except ApiError as err:
                 return self.error_response(err)
+            except HTTPException as exc:
+                return self.error_response(ApiError(exc.detail, status=exc.status_code))
+            except Exception:
+                return self._unexpected(request)
 
         return endpoint
 

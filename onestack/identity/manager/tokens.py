@@ -10,6 +10,7 @@ soon as any identity write or revocation is seen.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import os
 import threading
@@ -178,7 +179,8 @@ class TokenManager:
 
     def context_for(self, token: str) -> RequestContext:
         try:
-            return self.validate(token).ctx
+            # a copy: the cached context is shared, the request id is not
+            return dataclasses.replace(self.validate(token).ctx)
         except NotFound:
             raise Unauthorized(UNAUTH) from None
 
@@ -369,7 +371,8 @@ class TokenManager:
         try:
             v = self.validate(body["id"])
         except NotFound:
-            raise Unauthorized(UNAUTH) from None
+            # upstream: the token method re-raises TokenNotFound (404), not 401
+            raise NotFound(f"Could not find token: {body['id']}.") from None
         return v.payload["user_id"], v.payload
 
     def _app_cred_auth(self, body: Any) -> tuple[str, ApplicationCredential]:
@@ -463,6 +466,7 @@ class TokenManager:
 
     def with_catalog(self, v: Validated, nocatalog: bool) -> dict[str, Any]:
         body = dict(v.body["token"])
-        if not nocatalog:
+        scoped = any(v.payload.get(k) for k in ("project_id", "domain_id", "system"))
+        if not nocatalog and scoped:  # upstream: unscoped tokens carry no catalog
             body["catalog"] = self.idm.catalog_for(v.payload.get("project_id"))
         return {"token": body}
