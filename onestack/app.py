@@ -26,7 +26,7 @@ from onestack.core.web import json_response
 
 LOG = logging.getLogger("onestack")
 
-MOUNTS = {"identity": "/identity"}
+MOUNTS = {"identity": "/identity", "object_store": "/object-store", "image": "/image", "compute": "/compute"}
 
 
 @dataclass
@@ -43,6 +43,18 @@ class Cloud:
             from onestack.identity.manager import IdentityManager
 
             cloud.services["identity"] = IdentityManager(conf, db)
+        if "object_store" in conf.services.enabled:
+            from onestack.object_store.manager import ObjectStoreManager
+
+            cloud.services["object_store"] = ObjectStoreManager.from_config(conf, db)
+        if "image" in conf.services.enabled:
+            from onestack.image.manager import ImageManager
+
+            cloud.services["image"] = ImageManager.from_config(conf, db)
+        if "compute" in conf.services.enabled:
+            from onestack.compute.manager import ComputeManager
+
+            cloud.services["compute"] = ComputeManager(conf, db, image=cloud.services.get("image"))
         return cloud
 
     @property
@@ -66,6 +78,10 @@ class Cloud:
             info["generated"] = result.generated
             if result.password:
                 self.write_clouds_yaml(result.password)
+        if "compute" in self.services:
+            self.services["compute"].bootstrap()
+        if "image" in self.services:
+            self.services["image"].recover()
         return info
 
     def write_clouds_yaml(self, password: str) -> str:
@@ -103,12 +119,43 @@ class Cloud:
 
             svc = identity_routes.build(self.identity)
             routes.append(Mount(MOUNTS["identity"], app=svc.app))
+        if "object_store" in self.services:
+            from onestack.object_store.api import routes as object_store_routes
+
+            auth = self.identity.tokens.context_for if "identity" in self.services else None
+            swift = object_store_routes.build(self.services["object_store"], auth)
+            routes.append(Mount(MOUNTS["object_store"], app=swift))
+        if "image" in self.services:
+            from onestack.image.api import routes as image_routes
+
+            auth = self.identity.tokens.context_for if "identity" in self.services else None
+            glance = image_routes.build(self.services["image"], auth)
+            routes.append(Mount(MOUNTS["image"], app=glance.app))
+        if "compute" in self.services:
+            from onestack.compute.api import routes as compute_routes
+
+            auth = self.identity.tokens.context_for if "identity" in self.services else None
+            routes.append(Mount(MOUNTS["compute"], app=compute_routes.build(self.services["compute"], auth)))
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            if "compute" in self.services:
+                self.services["compute"].start()
             yield
+            if "compute" in self.services:
+                self.services["compute"].stop()
             self.db.dispose()
 
-        return Starlette(routes=routes, lifespan=lifespan)
+        return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: self._unrouted})
+
+    async def _unrouted(self, request: Request, exc: Exception) -> Response:
+        """A path no mount takes: a mount's pattern cannot match across a newline, so
+        ``/identity/v3/users/%0A`` lands here.  Identity's callers still get Keystone's
+        error body."""
+        if request.url.path.startswith(MOUNTS["identity"] + "/"):
+            from onestack.core.errors import NotFound, keystone_format
+
+            return json_response(keystone_format(NotFound("The resource could not be found.")), 404)
+        return Response("Not Found", status_code=404, media_type="text/plain")
 
     async def _root(self, request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

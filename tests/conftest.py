@@ -132,14 +132,17 @@ def make_cloud(tmp_path: Any, **identity: Any) -> Iterator[CloudFixture]:
         overrides["database"] = {"url": url}
     conf = config.load(overrides=overrides, environ={})
     cloud = Cloud.build(conf)
-    cloud.prepare()
-    with TestClient(cloud.asgi()) as client:
-        fx = CloudFixture(cloud=cloud, client=client, admin_token="")
-        fx.admin_token = fx.token("admin", ADMIN_PASSWORD, project_id=_admin_project(fx))
-        yield fx
-    cloud.db.dispose()
-    if drop:
-        drop()
+    try:
+        cloud.prepare()
+        with TestClient(cloud.asgi()) as client:
+            fx = CloudFixture(cloud=cloud, client=client, admin_token="")
+            fx.admin_token = fx.token("admin", ADMIN_PASSWORD, project_id=_admin_project(fx))
+            yield fx
+    finally:
+        # also when prepare() fails: no leaked connections, no leftover test database
+        cloud.db.dispose()
+        if drop:
+            drop()
 
 
 def _admin_project(fx: CloudFixture) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -34,6 +35,10 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     return conf, Cloud.build(conf)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -52,6 +57,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         extra: dict[str, Any] = {"factory": True, "workers": conf.server.workers}
     else:
         target, extra = cloud.asgi(), {}
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it (exit status -15);
+    # SIGTERM is how service managers stop a service, so it ends in status 0
+    signal.signal(signal.SIGTERM, _terminated)
     uvicorn.run(
         target,
         **extra,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ALL_SERVICES = ("identity", "compute", "image", "network", "volume", "object_store", "dns")
-IMPLEMENTED_SERVICES = ("identity",)
+IMPLEMENTED_SERVICES = ("identity", "object_store", "image", "compute")
 
 
 class ConfigError(Exception):
@@ -100,6 +100,55 @@ class IdentityConfig(_Section):
     cache_ttl: float = Field(5.0, ge=0)
 
 
+class ObjectStoreConfig(_Section):
+    # Accounts are ``/v1/{reseller_prefix}{project_id}``.
+    reseller_prefix: str = Field("AUTH_", min_length=1, max_length=32)
+    driver: Literal["file", "memory"] = "file"
+    data_path: str | None = Field(None, description="default: <data_dir>/object-store")
+    max_file_size: int = Field(5 * 1024**3, ge=1)
+    container_listing_limit: int = Field(10000, ge=1)
+    account_listing_limit: int = Field(10000, ge=1)
+    max_manifest_segments: int = Field(1000, ge=1)
+
+
+class ComputeConfig(_Section):
+    # "fake": in memory, instant; "qemu": real guests (onestack.compute.drivers.qemu)
+    driver: str = Field("fake", pattern=r"^[a-z][a-z0-9_]*$")
+    # the host name this process's worker registers (default: "onestack")
+    host: str = Field("onestack", min_length=1, max_length=255)
+    availability_zone: str = Field("nova", min_length=1, max_length=255)
+    # fake driver only: how many fake hosts this process runs (scheduler tests)
+    fake_hosts: int = Field(1, ge=1, le=64)
+    # "local://" (in process) or "rabbit://user:pass@host:5672/"
+    bus_url: str = "local://"
+    # run the node side (worker) in this process
+    worker: bool = True
+    state_path: str | None = Field(None, description="default: <data_dir>/compute")
+    policy_file: str | None = None
+
+
+class ImageConfig(_Section):
+    driver: Literal["file", "memory"] = "file"
+    data_path: str | None = Field(None, description="default: <data_dir>/images")
+    # upstream's image_size_cap (1 TiB)
+    max_image_size: int = Field(1024**4, ge=1)
+    list_limit_default: int = Field(25, ge=1)
+    list_limit_max: int = Field(1000, ge=1)
+    property_quota: int = Field(128, ge=0)
+    tag_quota: int = Field(128, ge=0)
+    member_quota: int = Field(128, ge=0)
+    import_methods: list[Literal["glance-direct", "web-download"]] = Field(
+        default_factory=lambda: ["glance-direct", "web-download"]
+    )
+    # web-download: what URLs may be fetched (upstream's [import_filtering_opts]);
+    # an empty allowed list allows every value
+    web_download_allowed_schemes: list[str] = Field(default_factory=lambda: ["http", "https"])
+    web_download_allowed_ports: list[int] = Field(default_factory=lambda: [80, 443])
+    web_download_disallowed_hosts: list[str] = Field(default_factory=list)
+    web_download_timeout: float = Field(60.0, gt=0)
+    policy_file: str | None = None
+
+
 class BootstrapConfig(_Section):
     admin_username: str = "admin"
     admin_project: str = "admin"
@@ -114,6 +163,9 @@ class Config(_Section):
     services: ServicesConfig = Field(default_factory=ServicesConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
+    image: ImageConfig = Field(default_factory=ImageConfig)
+    object_store: ObjectStoreConfig = Field(default_factory=ObjectStoreConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
 
     # ---- derived values -------------------------------------------------
     @property

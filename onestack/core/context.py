@@ -20,6 +20,8 @@ class RequestContext:
     methods: list[str] = field(default_factory=list)
     audit_ids: list[str] = field(default_factory=list)
     application_credential_id: str | None = None
+    # set for trust-scoped tokens (OS-TRUST): the caller acts through a delegation
+    trust_id: str | None = None
     # The token body as Keystone renders it; policy rules read ``token.*``.
     token: dict[str, Any] = field(default_factory=dict)
     request_id: str = ""

@@ -15,7 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -29,6 +31,50 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
+
+
+# ---- MySQL/MariaDB DDL: the same semantics as SQLite and PostgreSQL -------------------
+# Every migration (and create_all) goes through these, so no migration has to spell
+# them out.  Generic types keep their meaning on the other backends.
+def _mysql_collation(dialect: Any) -> str:
+    """Exact, case-sensitive, trailing-space-sensitive comparison (as SQLite and
+    PostgreSQL compare): without it "Foo" == "foo" == "foo " in names, unique keys and
+    primary keys."""
+    version = dialect.server_version_info or ()
+    if dialect.is_mariadb:
+        return "utf8mb4_nopad_bin" if version >= (10, 2) else "utf8mb4_bin"
+    return "utf8mb4_0900_bin" if version >= (8, 0) else "utf8mb4_bin"
+
+
+@compiles(CreateTable, "mysql")
+@compiles(CreateTable, "mariadb")
+def _mysql_create_table(element: CreateTable, compiler: Any, **kw: Any) -> str:
+    text = compiler.visit_create_table(element, **kw)
+    opts = {k.lower() for k in element.element.kwargs}
+    if not opts & {"mysql_charset", "mysql_default charset", "mariadb_charset", "mysql_collate", "mariadb_collate"}:
+        text = text.rstrip() + f" DEFAULT CHARSET=utf8mb4 COLLATE={_mysql_collation(compiler.dialect)}\n\n"
+    return text
+
+
+@compiles(sa.DateTime, "mysql")
+@compiles(sa.DateTime, "mariadb")
+def _mysql_datetime(type_: sa.DateTime, compiler: Any, **kw: Any) -> str:
+    # DATETIME alone drops microseconds (MariaDB truncates, MySQL rounds up)
+    return "DATETIME(6)"
+
+
+@compiles(sa.Text, "mysql")
+@compiles(sa.Text, "mariadb")
+def _mysql_text(type_: sa.Text, compiler: Any, **kw: Any) -> str:
+    # TEXT holds 64 KiB; request bodies may be 1 MiB (descriptions, JSON extras, blobs)
+    return "MEDIUMTEXT"
+
+
+@compiles(sa.Float, "mysql")
+@compiles(sa.Float, "mariadb")
+def _mysql_float(type_: sa.Float, compiler: Any, **kw: Any) -> str:
+    # FLOAT is single precision on MySQL (an epoch timestamp would lose minutes)
+    return "DOUBLE"
 
 
 class JSONText(TypeDecorator[Any]):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import jsonschema
+from sqlalchemy import exc as db_exc
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
@@ -30,6 +31,7 @@ from onestack.core.context import RequestContext
 from onestack.core.errors import (
     ApiError,
     BadRequest,
+    Conflict,
     ErrorFormat,
     MethodNotAllowed,
     NotFound,
@@ -150,7 +152,7 @@ class Service:
     def error_response(self, err: ApiError) -> Response:
         headers = dict(err.headers)
         if err.status == 401 and self.authenticate is not None:
-            headers.setdefault("WWW-Authenticate", 'Keystone uri="%s"' % "")
+            headers.setdefault("WWW-Authenticate", 'Keystone uri=""')
         return json_response(self.error_format(err), err.status, headers)
 
     async def _not_found(self, scope: Any, receive: Any, send: Any) -> None:
@@ -177,6 +179,16 @@ class Service:
                 return await self._dispatch(route, request)
             except ApiError as err:
                 return self.error_response(err)
+            except db_exc.IntegrityError:
+                # a unique or foreign key the handler did not anticipate (or a race)
+                LOG.info("integrity error in %s %s", request.method, request.url.path, exc_info=True)
+                return self.error_response(Conflict("Conflict occurred attempting to store the "
+                                                    "resource: it conflicts with existing data."))
+            except db_exc.DataError:
+                # a value the database refuses: too long, or a NUL character on PostgreSQL
+                LOG.info("data error in %s %s", request.method, request.url.path, exc_info=True)
+                return self.error_response(BadRequest("Invalid input: a value is too long or "
+                                                      "contains characters that cannot be stored."))
             except HTTPException as exc:
                 return self.error_response(ApiError(exc.detail, status=exc.status_code))
             except Exception:

@@ -122,7 +122,7 @@ def _int_to_methods(n: int) -> list[str]:
 
 def encode(keys: KeyRepository, payload: dict[str, Any]) -> str:
     """payload: user_id, methods, project_id|domain_id|system, expires_at and
-    issued_at (float seconds since the epoch), audit_ids, app_cred_id."""
+    issued_at (float seconds since the epoch), audit_ids, app_cred_id, trust_id."""
     packed = msgpack.packb(
         [
             VERSION,
@@ -135,6 +135,7 @@ def encode(keys: KeyRepository, payload: dict[str, Any]) -> str:
             [_unb64(a) for a in payload["audit_ids"]],
             _pack_id(payload.get("app_cred_id")),
             int(payload["issued_at"] * 1_000_000),
+            _pack_id(payload.get("trust_id")),
         ]
     )
     token = keys.fernet().encrypt_at_time(packed, int(payload["issued_at"]))
@@ -155,9 +156,11 @@ def decode(keys: KeyRepository, token: str) -> dict[str, Any]:
         data = msgpack.unpackb(raw)
     except (InvalidToken, ValueError, TypeError, msgpack.UnpackException):
         raise TokenInvalid("invalid") from None
-    if not isinstance(data, list) or len(data) != 10 or data[0] != VERSION:
+    # 11 fields since trusts (the trust id last); 10 before
+    if not isinstance(data, list) or len(data) not in (10, 11) or data[0] != VERSION:
         raise TokenInvalid("unknown version")
-    _, user, methods, project, domain, system, expires_at, audits, app_cred, issued = data
+    _, user, methods, project, domain, system, expires_at, audits, app_cred, issued = data[:10]
+    trust = data[10] if len(data) > 10 else None
     return {
         "user_id": _unpack_id(user),
         "methods": _int_to_methods(methods),
@@ -168,4 +171,5 @@ def decode(keys: KeyRepository, token: str) -> dict[str, Any]:
         "issued_at": issued / 1_000_000,
         "audit_ids": [_b64(a) for a in audits],
         "app_cred_id": _unpack_id(app_cred),
+        "trust_id": _unpack_id(trust),
     }

@@ -48,7 +48,7 @@ class User(Base):
     enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     default_project_id: Mapped[str | None] = mapped_column(ID)
     description: Mapped[str | None] = mapped_column(sa.Text)
-    email: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.Text)  # upstream keeps it in extra: no limit
     options: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     failed_auth_count: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -131,7 +131,7 @@ class Assignment(Base):
 class Region(Base):
     __tablename__ = "region"
     id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
     parent_region_id: Mapped[str | None] = mapped_column(sa.String(255))
     extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
 
@@ -223,3 +223,66 @@ class RevocationEvent(Base):
     issued_before: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor delegates roles on a project to a trustee.  Deleted trusts
+    are removed (no soft delete): tokens scoped to them fail validation."""
+
+    __tablename__ = "trust"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(ID, index=True)
+    trustee_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str | None] = mapped_column(ID, index=True)
+    impersonation: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    remaining_uses: Mapped[int | None] = mapped_column(sa.Integer)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(ID, index=True)
+    redelegation_count: Mapped[int | None] = mapped_column(sa.Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrustRole(Base):
+    __tablename__ = "trust_role"
+    trust_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("trust.id", ondelete="CASCADE"), primary_key=True
+    )
+    # no foreign key, as upstream: a deleted role silently leaves the trust
+    role_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class Policy(Base):
+    """OS-POLICY: opaque policy blobs (upstream's deprecated but still served API)."""
+
+    __tablename__ = "policy"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(255))
+    blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: a named filter (service_id, interface, region_id) over endpoints."""
+
+    __tablename__ = "endpoint_group"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class ProjectEndpointGroup(Base):
+    __tablename__ = "project_endpoint_group"
+    endpoint_group_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("endpoint_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)
+
+
+class ProjectEndpoint(Base):
+    __tablename__ = "project_endpoint"
+    endpoint_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("endpoint.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True, index=True)

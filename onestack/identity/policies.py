@@ -3,8 +3,8 @@
 The check strings are upstream Keystone's current (non-deprecated) defaults from
 ``keystone/common/policies/``, each written out as one final string. Deprecated
 fallbacks are not carried, so these behave as ``enforce_new_defaults = True``.
-Not covered: access_token, consumer, ec2_credential, ec2tokens,
-identity_provider, mapping, policy, policy_association, protocol, s3tokens,
+Not covered: access_token, consumer, ec2tokens,
+identity_provider, mapping, policy_association, protocol, s3tokens,
 service_provider and token_revocation.
 """
 
@@ -62,6 +62,19 @@ RULES: dict[str, str] = {
     "identity:create_credential": "(rule:admin_required) or user_id:%(target.credential.user_id)s",
     "identity:update_credential": "(rule:admin_required) or user_id:%(target.credential.user_id)s",
     "identity:delete_credential": "(rule:admin_required) or user_id:%(target.credential.user_id)s",
+    # ec2_credential
+    "identity:ec2_get_credential": (
+        "(rule:admin_required) or (role:reader and system_scope:all) or user_id:%(target.credential.user_id)s"
+    ),
+    "identity:ec2_list_credentials": (
+        "(rule:admin_required) or (role:reader and system_scope:all) or rule:owner"
+    ),
+    "identity:ec2_create_credential": (
+        "(rule:admin_required) or (role:member and user_id:%(target.credential.user_id)s)"
+    ),
+    "identity:ec2_delete_credential": (
+        "(rule:admin_required) or (role:member and user_id:%(target.credential.user_id)s)"
+    ),
     # domain
     "identity:get_domain": (
         "rule:admin_required or (role:reader and system_scope:all) or token.domain.id:%(target.domain.id)s or token.project.domain.id:%(target.domain.id)s"
@@ -284,6 +297,12 @@ RULES: dict[str, str] = {
         "rule:admin_required or (role:reader and system_scope:all) or rule:service_role or rule:token_subject"
     ),
     "identity:revoke_token": "rule:admin_required or rule:token_subject",
+    # policy (OS-POLICY blobs)
+    "identity:get_policy": "rule:admin_required or (role:reader and system_scope:all)",
+    "identity:list_policies": "rule:admin_required or (role:reader and system_scope:all)",
+    "identity:create_policy": "rule:admin_required",
+    "identity:update_policy": "rule:admin_required",
+    "identity:delete_policy": "rule:admin_required",
     # trust
     "identity:create_trust": "user_id:%(target.trust.trustor_user_id)s",
     "identity:list_trusts": "rule:admin_required or (role:reader and system_scope:all)",
@@ -336,6 +355,10 @@ SCOPE_TYPES: dict[str, tuple[str, ...]] = {
     "identity:create_credential": _SDP,
     "identity:update_credential": _SDP,
     "identity:delete_credential": _SDP,
+    "identity:ec2_get_credential": _SP,
+    "identity:ec2_list_credentials": _SP,
+    "identity:ec2_create_credential": _SP,
+    "identity:ec2_delete_credential": _SP,
     "identity:get_domain": _SDP,
     "identity:list_domains": _SDP,
     "identity:create_domain": _SP,
@@ -445,6 +468,11 @@ SCOPE_TYPES: dict[str, tuple[str, ...]] = {
     "identity:check_token": _SDP,
     "identity:validate_token": _SDP,
     "identity:revoke_token": _SDP,
+    "identity:get_policy": _SP,
+    "identity:list_policies": _SP,
+    "identity:create_policy": _SP,
+    "identity:update_policy": _SP,
+    "identity:delete_policy": _SP,
     "identity:create_trust": _P,
     "identity:list_trusts": _SP,
     "identity:list_trusts_for_trustor": _SP,

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from alembic import context
 
+from onestack.compute import models as _compute_models  # noqa: F401
 from onestack.core.db import Base, make_engine
 from onestack.identity import models as _identity_models  # noqa: F401  (registers tables)
+from onestack.image import models as _image_models  # noqa: F401
+from onestack.object_store import models as _object_store_models  # noqa: F401
 
 target_metadata = Base.metadata
 
@@ -27,11 +30,13 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(context.config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -7,13 +7,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from onestack.core.errors import BadRequest, NotFound, Unauthorized
+from onestack.core.errors import BadRequest, Forbidden, NotFound
 from onestack.core.web import Call, Route, json_response
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import deps, enforce
 from onestack.identity.manager.common import parse_bool
 from onestack.identity.manager.tokens import fmt_time
 from onestack.identity.models import Project
+
 
 def issue_token(call: Call) -> Response:
     d = deps(call)
@@ -29,11 +30,13 @@ async def validate_token(call: Call) -> Response:
     if not subject:
         raise NotFound("Could not find token: X-Subject-Token header missing.")
     allow_expired = parse_bool(call.query.get("allow_expired"), "allow_expired") or False
+    # upstream: HEAD is identity:check_token (no service role), GET identity:validate_token
+    rule = "identity:check_token" if call.request.method == "HEAD" else "identity:validate_token"
     try:
         v = d.idm.tokens.validate(subject, allow_expired=allow_expired)
-    except NotFound:
+    except NotFound:  # upstream reads the subject token before the policy check: a 404
         raise NotFound(f"Could not find token: {subject}") from None
-    enforce(call, "identity:validate_token", {"token": {"user_id": v.payload["user_id"]}})
+    enforce(call, rule, {"token": {"user_id": v.payload["user_id"]}})
     body = d.idm.tokens.with_catalog(v, "nocatalog" in call.query)
     return json_response(body, 200, {"X-Subject-Token": subject})
 
@@ -55,8 +58,8 @@ def revoke_token(call: Call) -> Response:
 
 def auth_catalog(call: Call) -> dict[str, Any]:
     enforce(call, "identity:get_auth_catalog")
-    if not (call.ctx.project_id or call.ctx.domain_id or call.ctx.system_scope):
-        raise Unauthorized("The service catalog is empty: the token is unscoped.")
+    if not call.ctx.project_id:  # upstream: only a project-scoped token has one here
+        raise Forbidden("A project-scoped token is required to produce a service catalog.")
     cat = deps(call).idm.catalog_for(call.ctx.project_id)
     return {"catalog": cat, "links": {"self": call.url_for_self(), "previous": None, "next": None}}
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
-from onestack.core.errors import BadRequest
+from onestack.core.errors import BadRequest, NotFound
 from onestack.core.web import Call, Route
 from onestack.identity.api import schemas, views
-from onestack.identity.api.deps import deps, enforce, scoped_domain_filter
+from onestack.identity.api.deps import (
+    deps,
+    enforce,
+    fetch_or_deny,
+    list_target,
+    scoped_domain_filter,
+)
 from onestack.identity.manager.common import parse_bool
+from onestack.identity.models import Project
 
 
 def _ptarget(p: Any) -> dict[str, Any]:
@@ -19,10 +27,13 @@ def _ptarget(p: Any) -> dict[str, Any]:
 
 # ---- domains ----------------------------------------------------------------------
 def list_domains(call: Call) -> dict[str, Any]:
-    enforce(call, "identity:list_domains")
+    own = call.ctx.domain_id  # upstream: a domain-scoped caller sees its own domain only
+    enforce(call, "identity:list_domains", {"domain": {"id": own}} if own else None)
     idm = deps(call).idm
     with idm.db.session() as s:
         rows, trunc = idm.resource.list_domains(s, call.query)
+        if own:
+            rows = [d for d in rows if d.id == own]
         tags = idm.resource.tags_for(s, [d.id for d in rows])
         return views.collection(call, "domains", [views.domain(call, d, tags[d.id]) for d in rows], trunc)
 
@@ -41,7 +52,7 @@ def create_domain(call: Call) -> dict[str, Any]:
 def get_domain(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        d = idm.resource.get_domain(s, call.params["domain_id"])
+        d = fetch_or_deny(call, "identity:get_domain", lambda: idm.resource.get_domain(s, call.params["domain_id"]))
         enforce(call, "identity:get_domain", {"domain": {"id": d.id}})
         return {"domain": views.domain(call, d, idm.resource.tags(s, d.id))}
 
@@ -68,8 +79,7 @@ def delete_domain(call: Call) -> Response:
 # ---- projects ---------------------------------------------------------------------
 def list_projects(call: Call) -> dict[str, Any]:
     q = scoped_domain_filter(call, dict(call.query))
-    target = {"domain_id": q["domain_id"]} if "domain_id" in q else None
-    enforce(call, "identity:list_projects", target)
+    enforce(call, "identity:list_projects", list_target(call, q))
     idm = deps(call).idm
     with idm.db.session() as s:
         rows, trunc = idm.resource.list_projects(s, q)
@@ -83,31 +93,50 @@ def create_project(call: Call) -> dict[str, Any]:
     default_domain = call.ctx.domain_id or call.ctx.project_domain_id or "default"
     if not body.get("domain_id") and not body.get("parent_id"):
         body["domain_id"] = default_domain
-    enforce(call, "identity:create_project", {"project": {"domain_id": body.get("domain_id") or default_domain,
+    target_domain = body.get("domain_id")
+    if not target_domain:  # a parent alone: the project lands in the parent's domain
+        with idm.db.session() as s:
+            parent = s.get(Project, body["parent_id"]) if len(body["parent_id"]) <= 64 else None
+            target_domain = (parent.id if parent.is_domain else parent.domain_id) if parent else None
+    enforce(call, "identity:create_project", {"project": {"domain_id": target_domain,
                                                            "parent_id": body.get("parent_id")}})
     with idm.db.session() as s:
-        p = idm.resource.create_project(s, body, default_domain)
+        try:
+            p = idm.resource.create_project(s, body, default_domain)
+        except NotFound as e:  # upstream: an unknown domain or parent is a validation error
+            raise BadRequest(e.message) from None
         out = {"project": views.project(call, p, idm.resource.tags(s, p.id))}
     idm.changed()
     return out
 
 
+def _flag(call: Call, name: str) -> bool:
+    """Upstream's boolean query flags: present and not ``0`` means true."""
+    return name in call.query and call.query[name] != "0"
+
+
 def _hierarchy(call: Call, s: Any, p: Any, out: dict[str, Any]) -> None:
     idm = deps(call).idm
-    q = call.query
-    if "parents_as_list" in q or "parents_as_ids" in q:
-        lineage = [x for x in idm.resource.lineage(s, p) if not x.is_domain]
-        if "parents_as_list" in q:
-            out["parents"] = [{"project": views.project(call, x, [])} for x in lineage]
+    as_list, as_ids = _flag(call, "parents_as_list"), _flag(call, "parents_as_ids")
+    sub_list, sub_ids = _flag(call, "subtree_as_list"), _flag(call, "subtree_as_ids")
+    if (as_list and as_ids) or (sub_list and sub_ids):
+        raise BadRequest("Cannot use the _as_list and _as_ids forms of parents or subtree at the same time.")
+    # upstream filters the _as_list forms to the projects the caller has a role on
+    mine = idm.roles.project_ids_for_user(s, call.ctx.user_id or "") if (as_list or sub_list) else set()
+    if as_list or as_ids:
+        lineage = idm.resource.lineage(s, p)
+        if as_list:
+            out["parents"] = [{"project": views.project(call, x, [])} for x in lineage if x.id in mine]
         else:
+            # as upstream, the chain of ids ends with the project's domain
             nested: Any = None
             for x in reversed(lineage):
                 nested = {x.id: nested}
             out["parents"] = nested
-    if "subtree_as_list" in q or "subtree_as_ids" in q:
+    if sub_list or sub_ids:
         sub = idm.resource.subtree(s, p.id)
-        if "subtree_as_list" in q:
-            out["subtree"] = [{"project": views.project(call, x, [])} for x in sub]
+        if sub_list:
+            out["subtree"] = [{"project": views.project(call, x, [])} for x in sub if x.id in mine]
         else:
             def build(pid: str) -> Any:
                 kids = [x for x in sub if x.parent_id == pid]
@@ -118,7 +147,7 @@ def _hierarchy(call: Call, s: Any, p: Any, out: dict[str, Any]) -> None:
 def get_project(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:get_project", lambda: idm.resource.get_project(s, call.params["project_id"]))
         enforce(call, "identity:get_project", _ptarget(p))
         out = views.project(call, p, idm.resource.tags(s, p.id))
         _hierarchy(call, s, p, out)
@@ -128,7 +157,7 @@ def get_project(call: Call) -> dict[str, Any]:
 def update_project(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:update_project", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:update_project", _ptarget(p))
         p = idm.resource.update_project(s, p.id, call.body["project"])
         out = {"project": views.project(call, p, idm.resource.tags(s, p.id))}
@@ -140,7 +169,7 @@ def delete_project(call: Call) -> Response:
     idm = deps(call).idm
     cascade = parse_bool(call.query.get("cascade"), "cascade") if "cascade" in call.query else False
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:delete_project", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:delete_project", _ptarget(p))
         idm.resource.delete_project(s, p.id, cascade=bool(cascade))
     idm.changed()
@@ -151,7 +180,7 @@ def delete_project(call: Call) -> Response:
 def list_tags(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:list_project_tags", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:list_project_tags", _ptarget(p))
         return {"tags": idm.resource.tags(s, p.id)}
 
@@ -159,7 +188,7 @@ def list_tags(call: Call) -> dict[str, Any]:
 def replace_tags(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:update_project_tags", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:update_project_tags", _ptarget(p))
         idm.resource.update_project(s, p.id, {"tags": call.body["tags"]})
         return {"tags": idm.resource.tags(s, p.id)}
@@ -168,7 +197,7 @@ def replace_tags(call: Call) -> dict[str, Any]:
 def delete_tags(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:delete_project_tags", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:delete_project_tags", _ptarget(p))
         idm.resource.update_project(s, p.id, {"tags": []})
     return Response(status_code=204)
@@ -177,7 +206,7 @@ def delete_tags(call: Call) -> Response:
 def check_tag(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:get_project_tag", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:get_project_tag", _ptarget(p))
         if call.params["tag"] not in idm.resource.tags(s, p.id):
             from onestack.core.errors import NotFound
@@ -191,16 +220,17 @@ def add_tag(call: Call) -> Response:
     if "/" in tag or "," in tag or len(tag) > 255:
         raise BadRequest(f"Invalid tag {tag!r}.")
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:create_project_tag", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:create_project_tag", _ptarget(p))
         idm.resource.add_tag(s, p.id, tag)
-    return Response(status_code=201, headers={"Location": call.url_for_self()})
+    # a header is latin-1: the tag goes percent-encoded
+    return Response(status_code=201, headers={"Location": f"{views.v3(call)}/projects/{p.id}/tags/{quote(tag, safe='')}"})
 
 
 def remove_tag(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        p = idm.resource.get_project_or_domain(s, call.params["project_id"])
+        p = fetch_or_deny(call, "identity:delete_project_tag", lambda: idm.resource.get_project_or_domain(s, call.params["project_id"]))
         enforce(call, "identity:delete_project_tag", _ptarget(p))
         idm.resource.remove_tag(s, p.id, call.params["tag"])
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from onestack.core.errors import NotFound
 from onestack.core.web import Call, Route
 from onestack.identity.api import schemas, views
 from onestack.identity.api.deps import deps, enforce
@@ -297,9 +298,19 @@ def role_assignments(call: Call) -> dict[str, Any]:
             if pr is not None:
                 target["project_id"] = pr.id
                 target.setdefault("domain_id", pr.domain_id)
-        rule = "identity:list_role_assignments_for_tree" if "include_subtree" in q else "identity:list_role_assignments"
+        tree = "include_subtree" in q
+        if tree and "scope.project.id" in q and "project_id" not in target:
+            # upstream looks the project up to build the target: an unknown one is a 404
+            raise NotFound(f"Could not find project: {q['scope.project.id']}.")
+        rule = "identity:list_role_assignments_for_tree" if tree else "identity:list_role_assignments"
+        own = None if tree else call.ctx.domain_id
+        if own:  # upstream: a domain-scoped caller is checked against, and sees, its own domain only
+            target = {"domain_id": own}
         enforce(call, rule, target or None)
         grants = idm.roles.list_assignments(s, q)
+        if own:
+            in_domain = {pid for (pid,) in s.query(Project.id).filter(Project.domain_id == own)}
+            grants = [g for g in grants if g.domain_id == own or g.project_id in in_domain]
         names: dict[str, Any] | None = None
         if "include_names" in q and q.get("include_names", "true").lower() not in ("0", "false"):
             names = {}

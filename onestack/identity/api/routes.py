@@ -6,7 +6,18 @@ from onestack.core.errors import keystone_format
 from onestack.core.policy import Policy
 from onestack.core.web import Route, Service
 from onestack.identity import policies
-from onestack.identity.api import appcreds, auth, catalog, resources, roles, users, versions
+from onestack.identity.api import (
+    appcreds,
+    auth,
+    catalog,
+    endpoint_filter,
+    policy_blobs,
+    resources,
+    roles,
+    trusts,
+    users,
+    versions,
+)
 from onestack.identity.api.deps import Deps
 from onestack.identity.manager import IdentityManager
 
@@ -18,6 +29,9 @@ ROUTES: list[Route] = [
     *roles.ROUTES,
     *catalog.ROUTES,
     *appcreds.ROUTES,
+    *policy_blobs.ROUTES,
+    *trusts.ROUTES,
+    *endpoint_filter.ROUTES,
 ]
 
 

@@ -75,6 +75,8 @@ ACCESS_RULE = {"type": "object", "properties": {
     "id": ID, "service": {"type": "string", "minLength": 1, "maxLength": 64},
     "path": {"type": "string", "minLength": 1, "maxLength": 128},
     "method": {"type": "string", "enum": ["HEAD", "GET", "POST", "PUT", "PATCH", "DELETE"]}},
+    # an existing rule by id, or a whole new one
+    "anyOf": [{"required": ["id"], "maxProperties": 1}, {"required": ["service", "path", "method"]}],
     "additionalProperties": False}
 app_cred_create = wrap("application_credential", {
     "name": NAME, "description": DESCRIPTION, "secret": {"type": ["string", "null"], "minLength": 1},
@@ -91,10 +93,26 @@ CREDENTIAL = {"blob": {"type": "string"}, "project_id": NULLABLE_ID, "type": {"t
 credential_create = wrap("credential", CREDENTIAL, ("blob", "type", "user_id"))
 credential_update = wrap("credential", CREDENTIAL, min_props=1)
 
+# upstream's types for every id and name the auth body carries (a number where a
+# string belongs must be a 400, not a type error in the database's comparison)
+_STR = {"type": "string"}
+_DOMAIN_REF = {"type": "object", "properties": {"id": _STR, "name": _STR}}
+_USER_REF = {"type": "object", "properties": {"id": _STR, "name": _STR, "password": _STR,
+                                              "domain": _DOMAIN_REF}}
 auth_tokens = {"type": "object", "properties": {"auth": {"type": "object", "properties": {
-    "identity": {"type": "object", "properties": {"methods": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+    "identity": {"type": "object", "properties": {
+        "methods": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "password": {"type": "object", "properties": {"user": _USER_REF}},
+        "token": {"type": "object", "properties": {"id": _STR}},
+        "application_credential": {"type": "object", "properties": {
+            "id": _STR, "name": _STR, "secret": _STR, "user": _USER_REF}}},
                  "required": ["methods"]},
-    "scope": {"type": ["object", "string"]}}, "required": ["identity"]}}, "required": ["auth"]}
+    "scope": {"type": ["object", "string"], "properties": {
+        "project": {"type": "object", "properties": {"id": _STR, "name": _STR, "domain": _DOMAIN_REF}},
+        "domain": _DOMAIN_REF,
+        "OS-TRUST:trust": {"type": "object", "properties": {"id": _STR}},
+        "system": {"type": "object", "properties": {"all": {"type": "boolean"}}}}}},
+    "required": ["identity"]}}, "required": ["auth"]}
 
 v2_tokens = {"type": "object", "properties": {"auth": {"type": "object", "properties": {
     "passwordCredentials": {"type": "object", "properties": {

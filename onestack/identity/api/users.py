@@ -8,7 +8,13 @@ from starlette.responses import Response
 
 from onestack.core.web import Call, Route
 from onestack.identity.api import schemas, views
-from onestack.identity.api.deps import deps, enforce, scoped_domain_filter
+from onestack.identity.api.deps import (
+    deps,
+    enforce,
+    fetch_or_deny,
+    list_target,
+    scoped_domain_filter,
+)
 
 
 def _utarget(u: Any) -> dict[str, Any]:
@@ -26,7 +32,7 @@ def _user_view(call: Call, s: Any, u: Any) -> dict[str, Any]:
 # ---- users ------------------------------------------------------------------------
 def list_users(call: Call) -> dict[str, Any]:
     q = scoped_domain_filter(call, dict(call.query))
-    enforce(call, "identity:list_users", {"domain_id": q["domain_id"]} if "domain_id" in q else None)
+    enforce(call, "identity:list_users", list_target(call, q))
     idm = deps(call).idm
     with idm.db.session() as s:
         rows, trunc = idm.users.list_users(s, q)
@@ -50,7 +56,7 @@ def create_user(call: Call) -> dict[str, Any]:
 def get_user(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        u = idm.users.get_user(s, call.params["user_id"])
+        u = fetch_or_deny(call, "identity:get_user", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:get_user", _utarget(u))
         return {"user": _user_view(call, s, u)}
 
@@ -58,7 +64,7 @@ def get_user(call: Call) -> dict[str, Any]:
 def update_user(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        u = idm.users.get_user(s, call.params["user_id"])
+        u = fetch_or_deny(call, "identity:update_user", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:update_user", _utarget(u))
         u = idm.users.update_user(s, u.id, call.body["user"])
         out = {"user": _user_view(call, s, u)}
@@ -69,7 +75,7 @@ def update_user(call: Call) -> dict[str, Any]:
 def delete_user(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        u = idm.users.get_user(s, call.params["user_id"])
+        u = fetch_or_deny(call, "identity:delete_user", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:delete_user", _utarget(u))
         idm.users.delete_user(s, u.id)
     idm.changed()
@@ -88,7 +94,7 @@ def change_password(call: Call) -> Response:
 def user_projects(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        u = idm.users.get_user(s, call.params["user_id"])
+        u = fetch_or_deny(call, "identity:list_user_projects", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:list_user_projects", _utarget(u))
         ids = idm.roles.project_ids_for_user(s, u.id)
         rows, _ = idm.resource.list_projects(s, call.query, only_ids=ids)
@@ -99,16 +105,17 @@ def user_projects(call: Call) -> dict[str, Any]:
 def user_groups(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        u = idm.users.get_user(s, call.params["user_id"])
+        u = fetch_or_deny(call, "identity:list_groups_for_user", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:list_groups_for_user", _utarget(u))
-        rows, _ = idm.users.list_groups(s, call.query, user_id=u.id)
+        rows, _ = idm.users.list_groups(s, scoped_domain_filter(call, dict(call.query)), user_id=u.id)
         return views.collection(call, "groups", [views.group(call, g) for g in rows])
 
 
 # ---- groups -----------------------------------------------------------------------
 def list_groups(call: Call) -> dict[str, Any]:
     q = scoped_domain_filter(call, dict(call.query))
-    enforce(call, "identity:list_groups", {"domain_id": q["domain_id"]} if "domain_id" in q else None)
+    target = list_target(call, q)  # the group rules read target.group.domain_id
+    enforce(call, "identity:list_groups", {"group": target} if target else None)
     idm = deps(call).idm
     with idm.db.session() as s:
         rows, trunc = idm.users.list_groups(s, q)
@@ -128,7 +135,7 @@ def create_group(call: Call) -> dict[str, Any]:
 def get_group(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
+        g = fetch_or_deny(call, "identity:get_group", lambda: idm.users.get_group(s, call.params["group_id"]))
         enforce(call, "identity:get_group", _gtarget(g))
         return {"group": views.group(call, g)}
 
@@ -136,7 +143,7 @@ def get_group(call: Call) -> dict[str, Any]:
 def update_group(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
+        g = fetch_or_deny(call, "identity:update_group", lambda: idm.users.get_group(s, call.params["group_id"]))
         enforce(call, "identity:update_group", _gtarget(g))
         return {"group": views.group(call, idm.users.update_group(s, g.id, call.body["group"]))}
 
@@ -144,7 +151,7 @@ def update_group(call: Call) -> dict[str, Any]:
 def delete_group(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
+        g = fetch_or_deny(call, "identity:delete_group", lambda: idm.users.get_group(s, call.params["group_id"]))
         enforce(call, "identity:delete_group", _gtarget(g))
         idm.users.delete_group(s, g.id)
     idm.changed()
@@ -154,17 +161,17 @@ def delete_group(call: Call) -> Response:
 def group_users(call: Call) -> dict[str, Any]:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
+        g = fetch_or_deny(call, "identity:list_users_in_group", lambda: idm.users.get_group(s, call.params["group_id"]))
         enforce(call, "identity:list_users_in_group", _gtarget(g))
-        rows, _ = idm.users.list_users(s, call.query, group_id=g.id)
+        rows, _ = idm.users.list_users(s, scoped_domain_filter(call, dict(call.query)), group_id=g.id)
         return views.collection(call, "users", [_user_view(call, s, u) for u in rows])
 
 
 def add_member(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
-        u = idm.users.get_user(s, call.params["user_id"])
+        g = fetch_or_deny(call, "identity:add_user_to_group", lambda: idm.users.get_group(s, call.params["group_id"]))
+        u = fetch_or_deny(call, "identity:add_user_to_group", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:add_user_to_group", {**_gtarget(g), **_utarget(u)})
         idm.users.add_member(s, g.id, u.id)
     idm.changed()
@@ -174,8 +181,8 @@ def add_member(call: Call) -> Response:
 def check_member(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
-        u = idm.users.get_user(s, call.params["user_id"])
+        g = fetch_or_deny(call, "identity:check_user_in_group", lambda: idm.users.get_group(s, call.params["group_id"]))
+        u = fetch_or_deny(call, "identity:check_user_in_group", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:check_user_in_group", {**_gtarget(g), **_utarget(u)})
         idm.users.check_member(s, g.id, u.id)
     return Response(status_code=204)
@@ -184,8 +191,8 @@ def check_member(call: Call) -> Response:
 def remove_member(call: Call) -> Response:
     idm = deps(call).idm
     with idm.db.session() as s:
-        g = idm.users.get_group(s, call.params["group_id"])
-        u = idm.users.get_user(s, call.params["user_id"])
+        g = fetch_or_deny(call, "identity:remove_user_from_group", lambda: idm.users.get_group(s, call.params["group_id"]))
+        u = fetch_or_deny(call, "identity:remove_user_from_group", lambda: idm.users.get_user(s, call.params["user_id"]))
         enforce(call, "identity:remove_user_from_group", {**_gtarget(g), **_utarget(u)})
         idm.users.remove_member(s, g.id, u.id)
     idm.changed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from onestack.core.web import Call
@@ -21,6 +22,16 @@ from onestack.identity.models import (
 
 def v3(call: Call) -> str:
     return call.base_url + "/v3"
+
+
+def naive_time(value: Any) -> str | None:
+    """Upstream renders stored datetimes as naive UTC with microseconds, no "Z"
+    (oslo.serialization's PERFECT_TIME_FORMAT)."""
+    if not value:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return str(value.strftime("%Y-%m-%dT%H:%M:%S.%f"))
 
 
 def collection(call: Call, key: str, items: list[dict[str, Any]], truncated: bool = False) -> dict[str, Any]:
@@ -111,7 +122,7 @@ def app_cred(call: Call, a: ApplicationCredential, roles: list[Role], rules: lis
     return {
         "id": a.id, "name": a.name, "description": a.description, "user_id": a.user_id,
         "project_id": a.project_id, "system": a.system,
-        "expires_at": fmt_dt(a.expires_at), "unrestricted": a.unrestricted,
+        "expires_at": naive_time(a.expires_at), "unrestricted": a.unrestricted,
         "roles": [{"id": r.id, "name": r.name, "domain_id": None} for r in roles],
         "access_rules": [{"id": r.id, "service": r.service, "path": r.path, "method": r.method} for r in rules],
         "links": {"self": f"{v3(call)}/users/{a.user_id}/application_credentials/{a.id}"},

@@ -59,10 +59,10 @@ class AppCredManager:
             role_ids = []
             for r in wanted:
                 match = by_id.get(r.get("id", "")) or by_name.get(r.get("name", ""))
-                if match is None:
-                    raise Forbidden(
-                        "Cannot create an application credential with a role the user "
-                        f"does not have on the project: {r}."
+                if match is None:  # upstream: RoleAssignmentNotFound
+                    raise NotFound(
+                        f"Could not find role assignment with role: {r.get('id') or r.get('name')}, "
+                        f"user or group: {user_id}, project, domain, or system: {project_id}."
                     )
                 role_ids.append(match["id"])
         else:

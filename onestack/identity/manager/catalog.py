@@ -38,7 +38,7 @@ class CatalogManager:
                 raise NotFound(f"Could not find region: {parent}.")
             if parent == rid:
                 raise BadRequest("Circular reference in the region tree.")
-        r = Region(id=rid, description=body.get("description", ""), parent_region_id=parent or None,
+        r = Region(id=rid, description=body.get("description") or "", parent_region_id=parent or None,
                    extra={k: v for k, v in body.items() if k not in ("id", "description", "parent_region_id")})
         s.add(r)
         flush_or_conflict(s, f"region - Duplicate ID, {rid}.")
@@ -50,7 +50,7 @@ class CatalogManager:
         if "id" in body and body["id"] != region_id:
             raise BadRequest("Update of `id` is not allowed.")
         if "description" in body:
-            r.description = body["description"]
+            r.description = body["description"] or ""  # upstream stores null as ""
         if "parent_region_id" in body:
             parent = body["parent_region_id"]
             cur = parent
@@ -67,10 +67,16 @@ class CatalogManager:
 
     def delete_region(self, s: Session, region_id: str) -> None:
         r = self.get_region(s, region_id)
-        if s.scalar(sa.select(sa.func.count()).where(Region.parent_region_id == region_id)):
+        # upstream: the region goes with its child regions, unless any of them has endpoints
+        tree, frontier = [region_id], [region_id]
+        while frontier:
+            frontier = [k for k in s.scalars(sa.select(Region.id).where(Region.parent_region_id.in_(frontier)))
+                        if k not in tree]
+            tree += frontier
+        if s.scalar(sa.select(sa.func.count()).where(Endpoint.region_id.in_(tree))):
             raise Forbidden(f"Unable to delete region {region_id} because it or its child regions have associated endpoints.")
-        if s.scalar(sa.select(sa.func.count()).where(Endpoint.region_id == region_id)):
-            raise Forbidden(f"Unable to delete region {region_id} because it or its child regions have associated endpoints.")
+        for rid in reversed(tree[1:]):
+            s.execute(sa.delete(Region).where(Region.id == rid))
         s.delete(r)
         self._bump()
 
@@ -129,8 +135,14 @@ class CatalogManager:
             s_id = body["service_id"]
             if not isinstance(s_id, str) or s.get(CatalogService, s_id) is None:
                 raise BadRequest(f"Could not find service: {s_id}.")
-        region = body.get("region_id") or body.get("region")
-        if region and s.get(Region, region) is None:
+        region = body.get("region_id")
+        legacy = body.get("region")
+        if region is None and isinstance(legacy, str) and legacy:
+            # upstream, for v2-style clients: a legacy ``region`` that does not
+            # exist yet is created (``region_id`` must exist)
+            if s.get(Region, legacy) is None:
+                self.create_region(s, {}, region_id=legacy)
+        elif region and s.get(Region, region) is None:
             raise BadRequest(f"Could not find region: {region}.")
 
     def create_endpoint(self, s: Session, body: Mapping[str, Any]) -> Endpoint:

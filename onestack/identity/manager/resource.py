@@ -236,12 +236,18 @@ class ResourceManager:
             if immutable in body and body[immutable] != getattr(p, immutable) and not (
                 immutable == "parent_id" and body[immutable] is None
             ):
+                if immutable == "parent_id":  # upstream: ForbiddenNotSecurity
+                    raise Forbidden("Update of `parent_id` is not allowed.")
                 raise BadRequest(f"Update of `{immutable}` is not allowed.")
         if "name" in body:
             p.name = body["name"]
         if "description" in body:
             p.description = body["description"]
         if "enabled" in body:
+            if body["enabled"] and not p.enabled and any(not x.enabled for x in self.lineage(s, p)):
+                raise Forbidden(f"Cannot enable project {p.id} since it has disabled parents.")
+            if not body["enabled"] and p.enabled and any(x.enabled for x in self.subtree(s, p.id)):
+                raise Forbidden(f"Cannot disable project {p.id} since its subtree contains enabled projects.")
             p.enabled = body["enabled"]
             if not p.enabled:
                 self._changed(s, "project", p.id, "disabled")
@@ -263,6 +269,8 @@ class ResourceManager:
                 f"Cannot delete the project {project_id} since it is not a leaf in the "
                 "hierarchy. Use the cascade option if you want to delete a subtree."
             )
+        if any(k.enabled for k in kids):
+            raise Forbidden(f"Cannot delete project {project_id} since its subtree contains enabled projects.")
         for k in reversed(kids):
             self._delete_one(s, k)
         self._delete_one(s, p)

@@ -34,6 +34,7 @@ from onestack.identity.models import (
 
 SYSTEM = "system"
 ROLE_OPTIONS = {"immutable"}
+PROHIBITED_IMPLIED_ROLES = ("admin",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +125,13 @@ class RoleManager:
     # ---- implied roles ---------------------------------------------------------
     def create_implied(self, s: Session, prior_id: str, implied_id: str) -> tuple[Role, Role]:
         prior, implied = self.get_role(s, prior_id), self.get_role(s, implied_id)
+        # upstream: [assignment] prohibited_implied_role defaults to ["admin"]
+        if implied.name in PROHIBITED_IMPLIED_ROLES:
+            raise Forbidden(f"{implied_id} cannot be an implied role.")
+        if prior.domain_id == NULL_DOMAIN and implied.domain_id != NULL_DOMAIN:
+            raise Forbidden(f"Global role cannot imply a domain-specific role: {implied_id} cannot be an implied role.")
         if prior_id == implied_id or prior_id in self.implied_closure(s, [implied_id]):
             raise BadRequest("This would create a cycle of implied roles.")
-        if implied.domain_id != NULL_DOMAIN:
-            raise Forbidden(f"{implied.name} is a domain-specific role and cannot be implied.")
         if s.get(ImpliedRole, (prior_id, implied_id)) is None:
             s.add(ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
         return prior, implied
@@ -355,6 +359,9 @@ class RoleManager:
         grants = [_grant(a) for a in rows]
         if effective:
             grants = self._expand(s, grants)
+            # upstream: domain-specific roles only infer other roles; not effective themselves
+            domain_roles = set(s.scalars(sa.select(Role.id).where(Role.domain_id != NULL_DOMAIN)))
+            grants = [g for g in grants if g.role_id not in domain_roles]
         if user_id:
             grants = [g for g in grants if g.user_id == user_id]
         if group_id:

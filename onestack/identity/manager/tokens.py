@@ -67,7 +67,7 @@ class TokenManager:
         self._cache: dict[str, Validated] = {}
         self._lock = threading.Lock()
         self._events: list[RevocationEvent] = []
-        self._events_seq: int | None = None
+        self._events_seq: tuple[int, int] | None = None
         # Revocations are announced to the other processes on this host by the
         # mtime of a stamp file (a stat per request instead of a query); other
         # hosts sharing the database notice within ``revocation_poll`` seconds.
@@ -81,9 +81,13 @@ class TokenManager:
         with self._lock:
             self._cache.clear()
 
-    def _revocation_seq(self) -> int:
+    def _revocation_seq(self) -> tuple[int, int]:
+        # the row count as well as the newest id: on MariaDB and PostgreSQL ids are
+        # handed out at insert, so an older revocation can commit after a newer one
         with self.idm.db.engine.connect() as c:
-            return int(c.execute(sa.select(sa.func.coalesce(sa.func.max(RevocationEvent.id), 0))).scalar() or 0)
+            n, top = c.execute(sa.select(sa.func.count(), sa.func.max(RevocationEvent.id))
+                               .select_from(RevocationEvent)).one()
+        return int(n or 0), int(top or 0)
 
     def _stamp_mtime(self) -> int:
         try:
@@ -124,7 +128,7 @@ class TokenManager:
         for e in self._events:
             if issued > e.issued_before:
                 continue
-            if e.user_id and e.user_id != p["user_id"]:
+            if e.user_id and e.user_id != p["user_id"] and e.user_id != p.get("_trustor_id"):
                 continue
             if e.project_id and e.project_id != p["project_id"]:
                 continue
@@ -135,6 +139,8 @@ class TokenManager:
             if e.audit_chain_id and e.audit_chain_id != chain:
                 continue
             if e.application_credential_id and e.application_credential_id != p.get("app_cred_id"):
+                continue
+            if e.trust_id and e.trust_id != p.get("trust_id"):
                 continue
             return True
         return False
@@ -213,7 +219,9 @@ class TokenManager:
             ctx = RequestContext(user_id=user.id, user_domain_id=user.domain_id, auth_token=token,
                                  methods=p["methods"], audit_ids=p["audit_ids"])
             roles: list[Any] = []
-            if p.get("project_id"):
+            if p.get("trust_id"):
+                roles = self._render_trust(s, p, user, body, ctx)
+            elif p.get("project_id"):
                 proj = s.get(Project, p["project_id"])
                 if proj is None or proj.is_domain or not proj.enabled:
                     raise NotFound("Failed to validate token")
@@ -249,12 +257,54 @@ class TokenManager:
             scoped = any(p.get(k) for k in ("project_id", "domain_id", "system"))
             if scoped and not roles:
                 raise NotFound("Failed to validate token")
-            if scoped:
+            if scoped or p.get("trust_id"):
                 body["roles"] = [{"id": r.id, "name": r.name} for r in roles]
             ctx.roles = [r.name for r in roles]
             ctx.role_ids = [r.id for r in roles]
         ctx.token = body
         return Validated(payload=p, body={"token": body}, ctx=ctx)
+
+    def _render_trust(self, s: Session, p: dict[str, Any], user: User, body: dict[str, Any],
+                      ctx: RequestContext) -> list[Any]:
+        """A trust-scoped token (upstream's rules): its user is the trustee; the trust
+        still exists and has not expired; trustor and trustor's domain are enabled;
+        the roles are the delegated ones the trustor still holds.  With impersonation
+        the token speaks as the trustor."""
+        idm = self.idm
+        try:
+            t = idm.trusts.get(s, p["trust_id"], usable=False)
+            if t.expires_at is not None and t.expires_at.timestamp() <= time.time():
+                raise NotFound("trust expired")
+            if t.trustee_user_id != user.id:
+                raise NotFound("not the trustee")
+            trustor = s.get(User, t.trustor_user_id)
+            tdom = s.get(Project, trustor.domain_id) if trustor is not None else None
+            if trustor is None or not trustor.enabled or tdom is None or not tdom.enabled:
+                raise NotFound("trustor disabled")
+            roles = idm.trusts.delegated_roles(s, t)
+        except (NotFound, Forbidden):
+            raise NotFound("Failed to validate token") from None
+        p["_trustor_id"] = trustor.id
+        if t.project_id:
+            proj = s.get(Project, t.project_id)
+            pdom = s.get(Project, proj.domain_id) if proj is not None else None
+            if proj is None or proj.is_domain or not proj.enabled or pdom is None or not pdom.enabled:
+                raise NotFound("Failed to validate token")
+            p["_project_domain_id"] = proj.domain_id
+            body["project"] = {"id": proj.id, "name": proj.name, "domain": {"id": pdom.id, "name": pdom.name}}
+            ctx.project_id, ctx.project_domain_id = proj.id, proj.domain_id
+        body["OS-TRUST:trust"] = {
+            "id": t.id, "trustor_user": {"id": trustor.id}, "trustee_user": {"id": user.id},
+            "impersonation": t.impersonation,
+        }
+        if t.impersonation:
+            body["user"] = {
+                "id": trustor.id, "name": trustor.name, "domain": {"id": tdom.id, "name": tdom.name},
+                "password_expires_at": fmt_dt(idm.users.password_expires_at(s, trustor)),
+            }
+            ctx.user_id, ctx.user_domain_id = trustor.id, trustor.domain_id
+        ctx.trust_id = t.id
+        return roles
 
     # ---- issue ------------------------------------------------------------------
     def issue(self, auth: Mapping[str, Any], *, caller_token: str | None = None) -> tuple[str, Validated]:
@@ -265,7 +315,7 @@ class TokenManager:
         methods: list[str] = identity["methods"]
         for m in methods:
             if m not in ("password", "token", "application_credential"):
-                raise Unauthorized(f"Attempted to authenticate with an unsupported method.")
+                raise Unauthorized("Attempted to authenticate with an unsupported method.")
             if m not in identity:
                 raise BadRequest(f"Invalid input for field 'identity': '{m}' is a required property.")
         user_id: str | None = None
@@ -273,6 +323,7 @@ class TokenManager:
         audit_ids = [_audit_id()]
         app_cred: ApplicationCredential | None = None
         scope_from_token: dict[str, Any] = {}
+        inherited_methods: list[str] = []
         for m in methods:
             if m == "password":
                 uid = self._password_auth(identity["password"])
@@ -282,7 +333,12 @@ class TokenManager:
                 audit_ids = [audit_ids[0], prev["audit_ids"][-1]]
                 if prev.get("app_cred_id"):
                     raise Forbidden("Cannot rescope a token issued by an application credential.")
+                if prev.get("trust_id"):
+                    raise Forbidden("Using trust-scoped token to create another token. "
+                                    "Create a new trust-scoped token instead.")
                 scope_from_token = {k: prev.get(k) for k in ("project_id", "domain_id", "system")}
+                # upstream: the token method carries the previous token's methods along
+                inherited_methods = list(prev.get("methods") or [])
             else:
                 uid, app_cred = self._app_cred_auth(identity["application_credential"])
                 if app_cred.expires_at is not None:
@@ -293,12 +349,16 @@ class TokenManager:
         assert user_id is not None
         has_method_scope_restriction = "token" in methods and any(scope_from_token.values())
         scope = self._resolve_scope(auth.get("scope"), user_id, app_cred)
+        if scope.get("trust_id"):
+            trust_expiry = scope.pop("_trust_expires_at", None)
+            if trust_expiry is not None:
+                expires_at = min(expires_at, trust_expiry)
         if has_method_scope_restriction and not any(scope.values()):
             scope = scope_from_token
         now = time.time()
         payload = {
             "user_id": user_id,
-            "methods": list(dict.fromkeys(methods)),
+            "methods": list(dict.fromkeys(methods + inherited_methods)),
             "project_id": scope.get("project_id"),
             "domain_id": scope.get("domain_id"),
             "system": "all" if scope.get("system") else None,
@@ -306,12 +366,15 @@ class TokenManager:
             "issued_at": now,
             "audit_ids": audit_ids,
             "app_cred_id": app_cred.id if app_cred else None,
+            "trust_id": scope.get("trust_id"),
         }
         token = fernet.encode(self.keys, payload)
         self._refresh_events()
         try:
             v = self._render(fernet.decode(self.keys, token), token)
         except NotFound:
+            if scope.get("trust_id"):  # upstream: trustor disabled or lost a delegated role
+                raise Forbidden("Trustee has no delegated roles.") from None
             if scope.get("project_id"):
                 raise Unauthorized(f"User {user_id} has no access to project {scope['project_id']}") from None
             if scope.get("domain_id"):
@@ -319,6 +382,12 @@ class TokenManager:
             if scope.get("system"):
                 raise Unauthorized(f"User {user_id} has no access to the system") from None
             raise Unauthorized(UNAUTH) from None
+        if scope.get("trust_id"):
+            # upstream: a use is counted only once the token was issued
+            try:
+                self.idm.trusts.consume_use(scope["trust_id"])
+            except NotFound as e:
+                raise Unauthorized(e.message) from None
         with self.idm.db.session() as s:
             u = s.get(User, user_id)
             if u is not None:
@@ -462,11 +531,23 @@ class TokenManager:
                 if scope["system"] != {"all": True}:
                     raise BadRequest("Invalid input for field 'scope.system': only {\"all\": true} is supported.")
                 return {"system": True}
-        raise Forbidden("Trusts are not supported by this cloud.")
+            tr = scope["OS-TRUST:trust"]
+            if not isinstance(tr, dict) or not isinstance(tr.get("id"), str):
+                raise BadRequest("Invalid input for field 'scope.OS-TRUST:trust': 'id' is a required property.")
+            try:
+                t = self.idm.trusts.get(s, tr["id"])
+            except NotFound as e:
+                raise Unauthorized(e.message) from None
+            if t.trustee_user_id != user_id:
+                raise Forbidden("User is not a trustee.")
+            out: dict[str, Any] = {"trust_id": t.id, "project_id": t.project_id}
+            if t.expires_at is not None:
+                out["_trust_expires_at"] = t.expires_at.timestamp()
+            return out
 
     def with_catalog(self, v: Validated, nocatalog: bool) -> dict[str, Any]:
         body = dict(v.body["token"])
-        scoped = any(v.payload.get(k) for k in ("project_id", "domain_id", "system"))
+        scoped = any(v.payload.get(k) for k in ("project_id", "domain_id", "system", "trust_id"))
         if not nocatalog and scoped:  # upstream: unscoped tokens carry no catalog
             body["catalog"] = self.idm.catalog_for(v.payload.get("project_id"))
         return {"token": body}

@@ -235,9 +235,10 @@ class UserManager:
                     .limit(max(self.conf.unique_last_password_count, 1))
                 )
             )
-        # bcrypt outside the transaction
-        if current is None or not passwords.check_password(original, current.password_hash):
-            raise Unauthorized("The request you have made requires authentication.")
+        # upstream authenticates the original password here: with lockout counting (and
+        # the lockout itself), though an expired password may still be changed
+        self.authenticate(user_id, original, allow_expired=True)
+        assert current is not None
         if self.conf.minimum_password_age and current.self_service:
             earliest = current.created_at + dt.timedelta(days=self.conf.minimum_password_age)
             if utcnow() < earliest:
@@ -261,7 +262,7 @@ class UserManager:
             u.failed_auth_count = 0
             self._changed(s, "user", user_id, "password")
 
-    def authenticate(self, user_id: str, password: str) -> None:
+    def authenticate(self, user_id: str, password: str, *, allow_expired: bool = False) -> None:
         """Check a password with lockout and expiry; raise 401 on any failure."""
         with self.db.session() as s:
             u = self.get_user(s, user_id)
@@ -289,7 +290,7 @@ class UserManager:
                     u.failed_auth_at = None
         if not ok:
             raise Unauthorized("The request you have made requires authentication.")
-        if current and current.expires_at and not opts.get("ignore_password_expiry"):
+        if current and current.expires_at and not opts.get("ignore_password_expiry") and not allow_expired:
             if utcnow() >= current.expires_at:
                 raise Unauthorized(
                     f"The password is expired and needs to be changed for user: {user_id}."

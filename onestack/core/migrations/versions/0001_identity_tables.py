@@ -61,7 +61,7 @@ def upgrade() -> None:
 
     op.create_table('region',
     sa.Column('id', sa.String(length=255), nullable=False),
-    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
     sa.Column('parent_region_id', sa.String(length=255), nullable=True),
     sa.Column('extra', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_region'))
@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('default_project_id', sa.String(length=64), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('email', sa.String(length=255), nullable=True),
+    sa.Column('email', sa.Text(), nullable=True),
     sa.Column('options', sa.Text(), nullable=False),
     sa.Column('extra', sa.Text(), nullable=False),
     sa.Column('failed_auth_count', sa.Integer(), nullable=False),

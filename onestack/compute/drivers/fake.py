@@ -1,0 +1,138 @@
+"""An instant, in-memory driver: every call succeeds at once.  The default for
+tests and for clouds without a hypervisor; passes the same contract tests as
+the QEMU driver."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onestack.compute.drivers.base import (
+    ComputeDriver,
+    DriverError,
+    HostInfo,
+    InstanceNotFound,
+    InstanceSpec,
+    InvalidState,
+    PowerState,
+)
+
+
+@dataclass
+class _Instance:
+    spec: InstanceSpec
+    state: PowerState = PowerState.RUNNING
+    rescued: bool = False
+    console: list[str] = field(default_factory=list)
+
+
+class FakeDriver(ComputeDriver):
+    hypervisor_type = "fake"
+
+    def __init__(self, state_path: Path | None = None, hostname: str = "onestack", vcpus: int = 64,
+                 memory_mb: int = 256 * 1024, disk_gb: int = 4096) -> None:
+        self._info = HostInfo(hostname=hostname, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb,
+                              hypervisor_type="fake", hypervisor_version=1000,
+                              cpu_info={"arch": "x86_64", "model": "fake", "vendor": "onestack"})
+        self._instances: dict[str, _Instance] = {}
+        self._lock = threading.Lock()
+        # tests set this to make the next spawn fail (by design: "no host can")
+        self.fail_next_spawn: str | None = None
+
+    def _get(self, uuid: str) -> _Instance:
+        inst = self._instances.get(uuid)
+        if inst is None:
+            raise InstanceNotFound(f"instance {uuid} not found")
+        return inst
+
+    def _move(self, uuid: str, allowed: tuple[PowerState, ...], to: PowerState, what: str) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if inst.state not in allowed:
+                raise InvalidState(f"cannot {what} instance in power state {inst.state.name}")
+            inst.state = to
+            inst.console.append(f"[fake] {what}")
+
+    def spawn(self, spec: InstanceSpec) -> None:
+        with self._lock:
+            if self.fail_next_spawn:
+                msg, self.fail_next_spawn = self.fail_next_spawn, None
+                raise DriverError(msg)
+            if spec.uuid in self._instances:
+                raise DriverError(f"instance {spec.uuid} already exists")
+            self._instances[spec.uuid] = _Instance(
+                spec=spec, console=[f"[fake] booting {spec.hostname}", f"{spec.hostname} login:"])
+
+    def destroy(self, uuid: str) -> None:
+        with self._lock:
+            self._instances.pop(uuid, None)
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        if hard:
+            self._move(uuid, tuple(PowerState), PowerState.RUNNING, "hard reboot")
+        else:
+            self._move(uuid, (PowerState.RUNNING,), PowerState.RUNNING, "reboot")
+
+    def power_off(self, uuid: str, timeout: float = 0) -> None:
+        self._move(uuid, (PowerState.RUNNING, PowerState.PAUSED, PowerState.SHUTDOWN),
+                   PowerState.SHUTDOWN, "power off")
+
+    def power_on(self, uuid: str) -> None:
+        self._move(uuid, (PowerState.SHUTDOWN, PowerState.RUNNING), PowerState.RUNNING, "power on")
+
+    def pause(self, uuid: str) -> None:
+        self._move(uuid, (PowerState.RUNNING,), PowerState.PAUSED, "pause")
+
+    def unpause(self, uuid: str) -> None:
+        self._move(uuid, (PowerState.PAUSED,), PowerState.RUNNING, "unpause")
+
+    def suspend(self, uuid: str) -> None:
+        self._move(uuid, (PowerState.RUNNING,), PowerState.SUSPENDED, "suspend")
+
+    def resume(self, uuid: str) -> None:
+        self._move(uuid, (PowerState.SUSPENDED,), PowerState.RUNNING, "resume")
+
+    def rescue(self, uuid: str, rescue_image_path: Path | None, admin_password: str | None = None) -> None:
+        self._move(uuid, (PowerState.RUNNING, PowerState.SHUTDOWN), PowerState.RUNNING, "rescue")
+        self._instances[uuid].rescued = True
+
+    def unrescue(self, uuid: str) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if not inst.rescued:
+                raise InvalidState("instance is not rescued")
+            inst.rescued = False
+            inst.state = PowerState.RUNNING
+
+    def resize(self, uuid: str, vcpus: int, memory_mb: int, root_gb: int) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if root_gb and inst.spec.root_gb and root_gb < inst.spec.root_gb:
+                raise DriverError("the root disk cannot shrink")
+            inst.spec.vcpus, inst.spec.memory_mb, inst.spec.root_gb = vcpus, memory_mb, root_gb
+
+    def get_console_output(self, uuid: str, length: int | None = None) -> str:
+        lines = self._get(uuid).console
+        if length is not None:
+            lines = lines[-length:] if length > 0 else []
+        return "".join(line + "\n" for line in lines)
+
+    def snapshot(self, uuid: str, target_path: Path) -> str:
+        inst = self._get(uuid)
+        target_path.write_bytes(b"fake disk of " + uuid.encode() + b"\n" + b"\0" * 1024)
+        inst.console.append("[fake] snapshot")
+        return "raw"
+
+    def list_instances(self) -> list[str]:
+        return list(self._instances)
+
+    def get_power_state(self, uuid: str) -> PowerState:
+        return self._get(uuid).state
+
+    def get_info(self) -> HostInfo:
+        return self._info
+
+    # for tests and the API's "what does the driver think" checks
+    def spec_of(self, uuid: str) -> InstanceSpec:
+        return self._get(uuid).spec

@@ -1,0 +1,89 @@
+"""The compute service's API-side logic (no HTTP): one facade over
+per-resource managers, plus the in-process workers when this process is also
+a compute node."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from onestack.compute.manager.actions import ActionManager
+from onestack.compute.manager.flavors import FlavorManager
+from onestack.compute.manager.groups import GroupManager
+from onestack.compute.manager.hosts import HostManager
+from onestack.compute.manager.keypairs import KeyPairManager
+from onestack.compute.manager.listing import ServerLister
+from onestack.compute.manager.quotas import QuotaManager
+from onestack.compute.manager.server_meta import ServerMetaManager
+from onestack.compute.manager.servers import ServerManager
+from onestack.compute.manager.usage import UsageManager
+from onestack.core import bus as bus_mod
+from onestack.core.config import Config
+from onestack.core.db import Database
+
+LOG = logging.getLogger(__name__)
+
+
+class ComputeManager:
+    def __init__(self, conf: Config, db: Database, image: Any = None, bus: bus_mod.Bus | None = None) -> None:
+        self.conf = conf
+        self.db = db
+        self.image = image
+        self.bus = bus or bus_mod.from_url(conf.compute.bus_url)
+        self.flavors = FlavorManager(db)
+        self.quotas = QuotaManager(db)
+        self.keypairs = KeyPairManager(db, self.quotas)
+        self.hosts = HostManager(db)
+        self.servers = ServerManager(db, self.flavors, self.keypairs, self.quotas, image, self.cast,
+                                     conf.compute.availability_zone)
+        self.lister = ServerLister(db)
+        self.actions = ActionManager(db, self.flavors, image, self.cast, self.servers)
+        self.actions.snapshot_format = "raw" if conf.compute.driver == "fake" else "qcow2"
+        self.meta = ServerMetaManager(db, self.quotas)
+        self.groups = GroupManager(db, self.quotas)
+        self.usage = UsageManager(db)
+        self.workers: dict[str, Any] = {}
+        self._started = False
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.conf.compute.state_path or self.conf.data_path / "compute")
+
+    def cast(self, host: str, method: str, payload: dict[str, Any]) -> None:
+        from onestack.compute.worker import topic
+
+        self.bus.cast(topic(host), method, payload)
+
+    def bootstrap(self) -> None:
+        self.flavors.ensure_defaults()
+
+    def start(self) -> None:
+        """Start this process's workers (one per host; ``fake_hosts`` of them for
+        the fake driver).  Idempotent; needs the tables, so call after migrating."""
+        if self._started or not self.conf.compute.worker:
+            return
+        from onestack.compute import drivers
+        from onestack.compute.worker import Worker
+
+        cc = self.conf.compute
+        count = cc.fake_hosts if cc.driver == "fake" else 1
+        for i in range(count):
+            host = cc.host if i == 0 else f"{cc.host}-{i + 1}"
+            path = self.state_path / host
+            path.mkdir(parents=True, exist_ok=True)
+            driver = drivers.load(cc.driver, state_path=path, hostname=host)
+            w = Worker(self.db, driver, host, cc.availability_zone, self.image, path)
+            w.start(self.bus)
+            self.workers[host] = w
+        self._started = True
+
+    def worker_for(self, host: str) -> Any:
+        return self.workers.get(host)
+
+    def stop(self) -> None:
+        for w in self.workers.values():
+            w.stop()
+        self.bus.close()
+        self.workers.clear()
+        self._started = False

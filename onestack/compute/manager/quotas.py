@@ -1,0 +1,117 @@
+"""Quotas: upstream's defaults, per-project (and per-user) overrides, and usage
+counted straight from the tables (no reservations: a create checks and inserts
+in one transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onestack.compute.manager.common import QuotaExceeded
+from onestack.compute.models import Instance, KeyPair, Quota, ServerGroup, ServerGroupMember
+from onestack.core.db import Database
+from onestack.core.errors import BadRequest
+
+DEFAULTS: dict[str, int] = {
+    "instances": 10, "cores": 20, "ram": 51200, "metadata_items": 128, "key_pairs": 100,
+    "server_groups": 10, "server_group_members": 10,
+    "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+    # proxied network quotas, shown before 2.36
+    "floating_ips": 10, "fixed_ips": -1, "security_groups": 10, "security_group_rules": 20,
+}
+NETWORK_RESOURCES = ("floating_ips", "fixed_ips", "security_groups", "security_group_rules")
+FILE_RESOURCES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+def resources_for(version: tuple[int, int]) -> list[str]:
+    names = list(DEFAULTS)
+    if version >= (2, 36):
+        names = [n for n in names if n not in NETWORK_RESOURCES]
+    if version >= (2, 57):
+        names = [n for n in names if n not in FILE_RESOURCES]
+    return names
+
+
+class QuotaManager:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def limits(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        out = dict(DEFAULTS)
+        with self.db.session() as s:
+            rows = list(s.scalars(sa.select(Quota).where(Quota.project_id == project_id,
+                                                         Quota.user_id.in_(["", user_id or ""]))))
+            project = {r.resource: r.hard_limit for r in rows if r.user_id == ""}
+            user = {r.resource: r.hard_limit for r in rows if r.user_id != ""} if user_id else {}
+        out.update(project)
+        out.update(user)
+        return out
+
+    def limit_for(self, project_id: str, resource: str, user_id: str | None = None) -> int:
+        return self.limits(project_id, user_id)[resource]
+
+    def usage(self, s: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+                      sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0)).where(
+            Instance.project_id == project_id, Instance.deleted.is_(False))
+        if user_id:
+            q = q.where(Instance.user_id == user_id)
+        n, cores, ram = s.execute(q).one()
+        groups = s.scalar(sa.select(sa.func.count()).select_from(ServerGroup).where(
+            ServerGroup.project_id == project_id)) or 0
+        keys = 0
+        if user_id:
+            keys = s.scalar(sa.select(sa.func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id)) or 0
+        return {"instances": int(n), "cores": int(cores), "ram": int(ram), "server_groups": int(groups),
+                "key_pairs": int(keys)}
+
+    def check_instances(self, s: Session, project_id: str, user_id: str, count: int, vcpus: int,
+                        ram: int) -> None:
+        """403 if ``count`` more instances of this size would exceed the quota."""
+        lim = self.limits(project_id, user_id)
+        used = self.usage(s, project_id)
+        want = {"instances": count, "cores": vcpus * count, "ram": ram * count}
+        over = [r for r, n in want.items() if lim[r] >= 0 and used[r] + n > lim[r]]
+        if over:
+            r = over[0]
+            raise QuotaExceeded(f"Quota exceeded for {r}: Requested {want[r]}, but already used "
+                                f"{used[r]} of {lim[r]} {r}")
+
+    def check_metadata(self, project_id: str, items: int) -> None:
+        lim = self.limit_for(project_id, "metadata_items")
+        if 0 <= lim < items:
+            raise QuotaExceeded("Quota exceeded for resources: ['metadata_items']")
+
+    def check_group_members(self, s: Session, group_uuid: str, project_id: str, adding: int) -> None:
+        lim = self.limit_for(project_id, "server_group_members")
+        n = s.scalar(sa.select(sa.func.count()).select_from(ServerGroupMember).where(
+            ServerGroupMember.group_uuid == group_uuid)) or 0
+        if 0 <= lim < n + adding:
+            raise QuotaExceeded("Quota exceeded, too many servers in group")
+
+    def update(self, project_id: str, user_id: str | None, values: dict[str, Any], force: bool) -> None:
+        with self.db.session() as s:
+            used = self.usage(s, project_id, user_id)
+            for resource, value in values.items():
+                if resource not in DEFAULTS:
+                    raise BadRequest(f"Bad key(s) {resource} in quota_set")
+                limit = int(value)
+                if limit < -1:
+                    raise BadRequest(f"Quota limit {limit} for {resource} must be -1 or greater.")
+                if not force and limit != -1 and used.get(resource, 0) > limit:
+                    raise BadRequest(f"Quota limit {limit} for {resource} must be greater than or equal "
+                                     f"to already used and reserved {used.get(resource, 0)}.")
+                row = s.get(Quota, (project_id, user_id or "", resource))
+                if row is None:
+                    s.add(Quota(project_id=project_id, user_id=user_id or "", resource=resource, hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+
+    def delete(self, project_id: str, user_id: str | None = None) -> None:
+        with self.db.session() as s:
+            q = sa.delete(Quota).where(Quota.project_id == project_id)
+            if user_id:
+                q = q.where(Quota.user_id == user_id)
+            s.execute(q)

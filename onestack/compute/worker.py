@@ -1,0 +1,318 @@
+"""The node side: one worker per host executes builds and actions through its
+driver.  It consumes the bus topic ``compute.<host>``, writes results (states,
+faults, action events) to the database, and at start reconciles the database
+with what the driver really has (after a restart)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from onestack.compute.drivers.base import (
+    ComputeDriver,
+    DriverError,
+    InstanceNotFound,
+    InstanceSpec,
+    KeyPair,
+    NetworkInterface,
+    PowerState,
+)
+from onestack.compute.manager import common as c
+from onestack.compute.manager.hosts import HostManager
+from onestack.compute.manager.servers import mark_deleted
+from onestack.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.core.bus import Bus
+from onestack.core.context import RequestContext
+from onestack.core.db import Database, utcnow
+
+LOG = logging.getLogger(__name__)
+HEARTBEAT = 10.0
+
+
+def topic(host: str) -> str:
+    return f"compute.{host}"
+
+
+def _ctx(payload: dict[str, Any] | None) -> RequestContext:
+    p = payload or {}
+    return RequestContext(user_id=p.get("user_id"), project_id=p.get("project_id"), roles=list(p.get("roles") or []),
+                          request_id=p.get("request_id") or "", project_domain_id=p.get("project_domain_id"),
+                          user_domain_id=p.get("user_domain_id"))
+
+
+class Worker:
+    def __init__(self, db: Database, driver: ComputeDriver, host: str, availability_zone: str,
+                 image: Any = None, state_path: Path | None = None) -> None:
+        self.db = db
+        self.driver = driver
+        self.host = host
+        self.az = availability_zone
+        self.image = image
+        self.state_path = state_path
+        self.hosts = HostManager(db)
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "build_instance": self.build, "terminate_instance": self.terminate,
+            "stop_instance": self._simple(self.driver.power_off, c.STOPPED, PowerState.SHUTDOWN),
+            "start_instance": self.start_instance,
+            "pause_instance": self._simple(self.driver.pause, c.PAUSED, PowerState.PAUSED),
+            "unpause_instance": self._simple(self.driver.unpause, c.ACTIVE, PowerState.RUNNING),
+            "suspend_instance": self._simple(self.driver.suspend, c.SUSPENDED, PowerState.SUSPENDED),
+            "resume_instance": self._simple(self.driver.resume, c.ACTIVE, PowerState.RUNNING),
+            "unrescue_instance": self._simple(self.driver.unrescue, c.ACTIVE, PowerState.RUNNING),
+            "rescue_instance": self.rescue, "reboot_instance": self.reboot,
+            "rebuild_instance": self.rebuild, "resize_instance": self.resize,
+            "revert_resize": self.revert_resize, "snapshot_instance": self.snapshot,
+        }
+
+    # ---- life cycle ---------------------------------------------------------------
+    def start(self, bus: Bus) -> None:
+        self.hosts.register(_with_host(self.driver.get_info(), self.host), self.driver.hypervisor_type, self.az)
+        self.reconcile()
+        bus.consume(topic(self.host), self.handle)
+        self._beat = threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.host}", daemon=True)
+        self._beat.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=2)
+        self.driver.cleanup_host()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT):
+            try:
+                self.hosts.heartbeat(self.host)
+            except Exception:  # the database may be gone at shutdown
+                LOG.debug("heartbeat failed", exc_info=True)
+
+    def reconcile(self) -> None:
+        """Make the database agree with the driver after a restart."""
+        present = set(self.driver.list_instances())
+        with self.db.session() as s:
+            rows = list(s.scalars(sa.select(Instance).where(Instance.host == self.host,
+                                                            Instance.deleted.is_(False))))
+            known = {i.uuid for i in rows}
+            for inst in rows:
+                if inst.task_state == c.DELETING:
+                    self.driver.destroy(inst.uuid)
+                    mark_deleted(s, inst)
+                    continue
+                if inst.vm_state == c.BUILDING:
+                    inst.vm_state, inst.task_state = c.ERROR, None
+                    inst.fault = c.fault(500, "Build was interrupted by a restart of its compute host.")
+                    continue
+                inst.task_state = None
+                if inst.uuid in present:
+                    inst.power_state = int(self.driver.get_power_state(inst.uuid))
+                elif inst.vm_state in (c.ACTIVE, c.PAUSED, c.SUSPENDED, c.RESCUED, c.RESIZED):
+                    inst.vm_state, inst.power_state = c.STOPPED, int(PowerState.SHUTDOWN)
+        for u in present - known:
+            LOG.info("destroying %s: the driver has it, the database does not", u)
+            self.driver.destroy(u)
+
+    def handle(self, method: str, payload: dict[str, Any]) -> None:
+        fn = self._handlers.get(method)
+        if fn is None:
+            LOG.error("worker %s: unknown method %s", self.host, method)
+            return
+        uuid = payload.get("uuid", "")
+        try:
+            fn(payload)
+        except Exception as e:
+            LOG.info("worker %s: %s %s failed: %s", self.host, method, uuid, e, exc_info=not isinstance(e, DriverError))
+            self._failed(uuid, method, e)
+
+    # ---- helpers --------------------------------------------------------------------
+    def _load(self, uuid: str) -> Instance | None:
+        with self.db.session() as s:
+            return s.scalar(sa.select(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False)))
+
+    def _finish(self, s: Any, inst: Instance, result: str) -> None:
+        act = s.scalar(sa.select(InstanceAction).where(InstanceAction.instance_uuid == inst.uuid)
+                       .order_by(InstanceAction.id.desc()))
+        if act is None:
+            return
+        for ev in s.scalars(sa.select(InstanceActionEvent).where(InstanceActionEvent.action_id == act.id,
+                                                                 InstanceActionEvent.finish_time.is_(None))):
+            ev.finish_time, ev.result, ev.host = utcnow(), result, self.host
+        act.updated_at = utcnow()
+        if result == "Error":
+            act.message = "Error"
+
+    def _done(self, uuid: str, **values: Any) -> None:
+        with self.db.session() as s:
+            inst = s.get(Instance, uuid)
+            if inst is None or inst.deleted:
+                return
+            for k, v in values.items():
+                setattr(inst, k, v)
+            inst.task_state = values.get("task_state")
+            inst.updated_at = utcnow()
+            self._finish(s, inst, "Success")
+
+    def _failed(self, uuid: str, method: str, err: Exception) -> None:
+        with self.db.session() as s:
+            inst = s.get(Instance, uuid)
+            if inst is None or inst.deleted:
+                return
+            if method == "build_instance" or method == "rebuild_instance":
+                inst.vm_state = c.ERROR
+            inst.task_state = None
+            inst.fault = c.fault(500, str(err) or err.__class__.__name__, err.__class__.__name__)
+            inst.updated_at = utcnow()
+            self._finish(s, inst, "Error")
+
+    def _simple(self, call: Callable[[str], None], vm_state: str, power: PowerState
+                ) -> Callable[[dict[str, Any]], None]:
+        def run(payload: dict[str, Any]) -> None:
+            call(payload["uuid"])
+            self._done(payload["uuid"], vm_state=vm_state, power_state=int(power))
+
+        return run
+
+    def spec(self, inst: Instance, ctx: RequestContext) -> InstanceSpec:
+        f = inst.flavor or {}
+        spec = InstanceSpec(uuid=inst.uuid, name=inst.display_name, hostname=inst.hostname,
+                            vcpus=inst.vcpus, memory_mb=inst.memory_mb, root_gb=inst.root_gb,
+                            ephemeral_gb=int(f.get("ephemeral") or 0), swap_mb=int(f.get("swap") or 0),
+                            user_data=base64.b64decode(inst.user_data) if inst.user_data else None,
+                            metadata=dict(inst.metadata_ or {}), extra_specs=dict(f.get("extra_specs") or {}))
+        if self.image is not None and inst.image_ref:
+            img = self.image.get_image(ctx, inst.image_ref)
+            spec.image_path, spec.image_format = self.image.data_path(inst.image_ref), img.get("disk_format")
+            if inst.kernel_id:
+                spec.kernel_path = self.image.data_path(inst.kernel_id)
+                spec.ramdisk_path = self.image.data_path(inst.ramdisk_id) if inst.ramdisk_id else None
+                spec.kernel_cmdline = str(img.get("os_command_line") or "") or None
+        if inst.key_data:
+            spec.key_pair = KeyPair(name=inst.key_name or "", public_key=inst.key_data, type=inst.key_type or "ssh")
+        if inst.networks != "none":
+            mac = "fa:16:3e:" + ":".join(f"{b:02x}" for b in bytes.fromhex(inst.uuid.replace("-", "")[:6]))
+            spec.network_info = [NetworkInterface(port_id=inst.uuid, mac_address=mac, kind="user")]
+        if inst.config_drive:
+            spec.config_drive_files = config_drive_files(inst)
+        return spec
+
+    # ---- methods ---------------------------------------------------------------------
+    def build(self, p: dict[str, Any]) -> None:
+        inst = self._load(p["uuid"])
+        if inst is None or inst.task_state == c.DELETING:
+            return
+        self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
+        self._done(inst.uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING), launched_at=utcnow(),
+                   fault=None)
+
+    def terminate(self, p: dict[str, Any]) -> None:
+        self.driver.destroy(p["uuid"])
+        with self.db.session() as s:
+            inst = s.get(Instance, p["uuid"])
+            if inst is not None and not inst.deleted:
+                self._finish(s, inst, "Success")
+                mark_deleted(s, inst)
+
+    def start_instance(self, p: dict[str, Any]) -> None:
+        uuid = p["uuid"]
+        if uuid not in self.driver.list_instances():  # lost in a restart: boot it again
+            inst = self._load(uuid)
+            if inst is None:
+                return
+            self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
+        else:
+            self.driver.power_on(uuid)
+        self._done(uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING))
+
+    def reboot(self, p: dict[str, Any]) -> None:
+        uuid = p["uuid"]
+        try:
+            self.driver.reboot(uuid, bool(p.get("hard")))
+        except InstanceNotFound:
+            inst = self._load(uuid)
+            if inst is None or not p.get("hard"):
+                raise
+            self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
+        self._done(uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING))
+
+    def rescue(self, p: dict[str, Any]) -> None:
+        path = None
+        if p.get("image") and self.image is not None:
+            path = self.image.data_path(p["image"])
+        self.driver.rescue(p["uuid"], path, None)
+        self._done(p["uuid"], vm_state=c.RESCUED, power_state=int(PowerState.RUNNING))
+
+    def rebuild(self, p: dict[str, Any]) -> None:
+        inst = self._load(p["uuid"])
+        if inst is None:
+            return
+        self.driver.destroy(inst.uuid)
+        self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
+        self._done(inst.uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING), launched_at=utcnow())
+
+    def resize(self, p: dict[str, Any]) -> None:
+        inst = self._load(p["uuid"])
+        if inst is None or not inst.new_flavor:
+            return
+        nf = inst.new_flavor
+        self.driver.resize(inst.uuid, nf["vcpus"], nf["ram"], max(nf["disk"], inst.root_gb))
+        self._done(inst.uuid, vm_state=c.RESIZED, flavor=nf, flavor_id=nf["id"], vcpus=nf["vcpus"],
+                   memory_mb=nf["ram"], root_gb=nf["disk"])
+
+    def revert_resize(self, p: dict[str, Any]) -> None:
+        inst = self._load(p["uuid"])
+        if inst is None or not inst.old_flavor:
+            return
+        of = inst.old_flavor
+        self.driver.resize(inst.uuid, of["vcpus"], of["ram"], max(of["disk"], inst.root_gb))
+        power = self.driver.get_power_state(inst.uuid)
+        self._done(inst.uuid, vm_state=c.STOPPED if power == PowerState.SHUTDOWN else c.ACTIVE,
+                   flavor=of, flavor_id=of["id"], vcpus=of["vcpus"], memory_mb=of["ram"], root_gb=of["disk"],
+                   old_flavor=None, new_flavor=None)
+
+    def snapshot(self, p: dict[str, Any]) -> None:
+        uuid, image_id = p["uuid"], p["image_id"]
+        with tempfile.TemporaryDirectory(dir=self.state_path, prefix="snap-") as d:
+            target = Path(d) / f"{image_id}.img"
+            self.driver.snapshot(uuid, target)
+            with self.db.session() as s:
+                s.execute(sa.update(Instance).where(Instance.uuid == uuid).values(task_state=c.IMAGE_UPLOADING))
+            if self.image is not None:
+                self.image.store_file(_ctx(p.get("ctx")), image_id, target)
+        self._done(uuid)
+
+    def console_output(self, host: str, uuid: str, length: int | None) -> str:
+        return self.driver.get_console_output(uuid, length)
+
+
+def _with_host(info: Any, host: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(info, hostname=host)
+
+
+def config_drive_files(inst: Instance) -> dict[str, bytes]:
+    """OpenStack's config drive layout (``openstack/latest``)."""
+    meta = {"uuid": inst.uuid, "name": inst.display_name, "hostname": inst.hostname,
+            "availability_zone": inst.availability_zone, "launch_index": inst.launch_index,
+            "meta": dict(inst.metadata_ or {}), "project_id": inst.project_id, "devices": [],
+            "random_seed": base64.b64encode(secrets.token_bytes(64)).decode()}
+    if inst.key_data:
+        meta["public_keys"] = {inst.key_name or "key": inst.key_data}
+        meta["keys"] = [{"name": inst.key_name, "type": inst.key_type or "ssh", "data": inst.key_data}]
+    files = {
+        "openstack/latest/meta_data.json": json.dumps(meta).encode(),
+        "openstack/latest/network_data.json": json.dumps({"links": [], "networks": [], "services": []}).encode(),
+        "openstack/latest/vendor_data.json": b"{}",
+    }
+    if inst.user_data:
+        files["openstack/latest/user_data"] = base64.b64decode(inst.user_data)
+    return files

@@ -1,0 +1,1 @@
+"""Image service: the Glance v2 API."""

@@ -1,0 +1,1 @@
+"""Swift v1 HTTP layer: one route table (routes.py), one module per resource."""

@@ -1,0 +1,170 @@
+"""The object store's one route table, and the thin dispatcher in front of it.
+
+Swift differs from the JSON services enough that it does not use
+``core.web.Service``: errors are short HTML/plain bodies, bodies stream both ways
+(handlers are async and never read a whole body), and a request may be allowed
+without a token (temp URLs, public-read container ACLs).  The route table stays
+explicit; authentication still goes through the identity service's validator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from onestack.core.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
+from onestack.core.web import Authenticator
+from onestack.object_store import views
+from onestack.object_store.api import account, container, info, obj
+from onestack.object_store.api.common import SwiftCall, authorize, tempurl_valid
+from onestack.object_store.manager import ObjectStoreManager
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Callable[[SwiftCall], Awaitable[Response]]
+    public: bool = False
+
+ACCOUNT = "/v1/{account}"
+CONTAINER = "/v1/{account}/{container}"
+OBJECT = "/v1/{account}/{container}/{obj:path}"
+
+ROUTES: list[Route] = [
+    Route("GET", "/info", info.get, public=True),
+    Route("GET", ACCOUNT, account.get),
+    Route("HEAD", ACCOUNT, account.head),
+    Route("POST", ACCOUNT, account.post),
+    Route("PUT", ACCOUNT, account.put),
+    Route("DELETE", ACCOUNT, account.delete),
+    Route("GET", CONTAINER, container.get),
+    Route("HEAD", CONTAINER, container.head),
+    Route("PUT", CONTAINER, container.put),
+    Route("POST", CONTAINER, container.post),
+    Route("DELETE", CONTAINER, container.delete),
+    Route("GET", OBJECT, obj.get),
+    Route("HEAD", OBJECT, obj.head),
+    Route("PUT", OBJECT, obj.put),
+    Route("POST", OBJECT, obj.post),
+    Route("DELETE", OBJECT, obj.delete),
+    Route("COPY", OBJECT, obj.copy),
+]
+
+# Which routes read (GET/HEAD) and which write, for access checks before the handler.
+READS = {"GET", "HEAD"}
+
+
+def trans_id() -> str:
+    return f"tx{uuid.uuid4().hex[:21]}-{int(time.time()):010x}"
+
+
+def error_response(err: ApiError, method: str, tid: str) -> Response:
+    headers = {**err.headers, "X-Trans-Id": tid, "X-Openstack-Request-Id": tid}
+    if err.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Swift realm="unknown"')
+    if err.status in (304,):
+        return Response(b"", err.status, headers=headers)
+    body, ctype = views.error_body(err.status, err.message)
+    if method == "HEAD":
+        headers["Content-Length"] = "0"
+        body = b""
+    return Response(body, err.status, headers=headers, media_type=ctype)
+
+
+class App:
+    def __init__(self, mgr: ObjectStoreManager, authenticate: Authenticator | None) -> None:
+        self.mgr = mgr
+        self.authenticate = authenticate
+        self.prefix = mgr.conf.object_store.reseller_prefix
+        by_path: dict[str, dict[str, Route]] = {}
+        for r in ROUTES:
+            by_path.setdefault(r.path, {})[r.method] = r
+        self.container_routes = by_path[CONTAINER]
+        self.app = Starlette(routes=[
+            StarletteRoute(path, self._endpoint(methods), methods=list(methods))
+            for path, methods in by_path.items()
+        ])
+
+    def _endpoint(self, methods: dict[str, Route]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            tid = trans_id()
+            route = methods.get(request.method)
+            if request.path_params.get("obj") == "":  # "/v1/a/c/" is the container
+                route = self.container_routes.get(request.method)
+            try:
+                if route is None:
+                    raise MethodNotAllowed()
+                if route.public:
+                    resp = await route.handler(self._call(request, tid, "", public=True))
+                else:
+                    call = await self._authenticated(request, tid)
+                    resp = await route.handler(call)
+            except ApiError as err:
+                return error_response(err, request.method, tid)
+            except Exception:
+                LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+                return error_response(ApiError(), request.method, tid)
+            resp.headers.setdefault("X-Trans-Id", tid)
+            resp.headers.setdefault("X-Openstack-Request-Id", tid)
+            return resp  # type: ignore[no-any-return]
+
+        return endpoint
+
+    def _call(self, request: Request, tid: str, project_id: str, public: bool = False) -> SwiftCall:
+        p = request.path_params
+        return SwiftCall(request=request, mgr=self.mgr, ctx=None, project_id=project_id,
+                         account=p.get("account", ""), container=p.get("container", ""),
+                         obj=p.get("obj", ""), trans_id=tid)
+
+    async def _authenticated(self, request: Request, tid: str) -> SwiftCall:
+        acct = request.path_params["account"]
+        token = request.headers.get("x-auth-token") or request.headers.get("x-storage-token")
+        project_id = acct[len(self.prefix):] if acct.startswith(self.prefix) else ""
+        call = self._call(request, tid, project_id)
+        if not project_id:
+            raise Forbidden() if token else Unauthorized()
+        q = request.query_params
+        if call.obj and "temp_url_sig" in q and "temp_url_expires" in q:
+            if await call.run(self._tempurl, call):
+                call.tempurl = True
+                return call
+            raise Unauthorized("Temp URL invalid")
+        if token:
+            if self.authenticate is None:
+                raise Unauthorized()
+            call.ctx = await call.run(self.authenticate, token)
+        write = request.method not in READS
+        needs_container = not (call.ctx and (
+            "ResellerAdmin" in call.ctx.roles or call.ctx.project_id == project_id))
+        cont = None
+        if needs_container and call.container:
+            cont = await call.run(self.mgr.find_container, project_id, call.container)
+        authorize(call, cont, write=write, listing=bool(call.container) and not call.obj)
+        return call
+
+    def _tempurl(self, call: SwiftCall) -> bool:
+        if call.method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+            return False
+        acct = self.mgr.account_info(call.project_id)
+        keys = [v for k, v in acct.meta.items() if k in ("temp-url-key", "temp-url-key-2")]
+        cont = self.mgr.find_container(call.project_id, call.container)
+        if cont is not None:
+            keys += [v for k, v in cont.meta.items() if k in ("temp-url-key", "temp-url-key-2")]
+        path = f"/v1/{call.account}/{call.container}/{call.obj}"
+        root = call.request.scope.get("root_path", "")
+        return tempurl_valid(call, keys, [path, root + path])
+
+
+def build(mgr: ObjectStoreManager, authenticate: Authenticator | None) -> Starlette:
+    return App(mgr, authenticate).app

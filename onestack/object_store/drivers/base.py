@@ -1,0 +1,74 @@
+"""The contract every object-data driver keeps.
+
+A blob is an immutable run of bytes under a key the manager chooses (a fresh
+random key per write; blobs are never overwritten).  Writing is two-phase so the
+manager can make the bytes visible *inside* its database transaction:
+
+1. ``writer = store.writer()`` then ``writer.write(chunk)`` any number of times:
+   bytes go somewhere private (a temp file) and are not visible under any key.
+2. ``writer.finish()`` makes them durable (fsync) but still invisible;
+   it returns nothing and may be called once.
+3. ``writer.publish(key)`` makes them visible under ``key`` atomically (rename);
+   after it returns, ``open``/``size`` see the whole blob, never part of it.
+4. ``writer.abort()`` discards everything (safe to call at any point, and after
+   ``publish`` it is a no-op).
+
+Reads never load a whole blob: ``read(key, start, length)`` yields chunks of at
+most ``chunk_size`` bytes.  ``delete`` of a missing key is not an error.
+Methods are blocking; async callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+
+CHUNK = 64 * 1024
+
+
+class BlobWriter(abc.ABC):
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None:
+        """Append bytes (not visible until ``publish``)."""
+
+    @abc.abstractmethod
+    def finish(self) -> None:
+        """Make the written bytes durable (e.g. fsync); they stay invisible."""
+
+    @abc.abstractmethod
+    def publish(self, key: str) -> None:
+        """Atomically make the bytes visible under ``key``."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Discard the bytes; a no-op after ``publish``."""
+
+
+class BlobStore(abc.ABC):
+    chunk_size: int = CHUNK
+
+    @abc.abstractmethod
+    def writer(self) -> BlobWriter:
+        """A new private writer."""
+
+    @abc.abstractmethod
+    def read(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """Yield the bytes of ``key`` from ``start`` (``length`` of them, or to the end).
+
+        Raises ``KeyError`` if the key does not exist (checked before the first chunk).
+        """
+
+    @abc.abstractmethod
+    def size(self, key: str) -> int:
+        """The blob's length; ``KeyError`` if missing."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the blob; missing keys are ignored."""
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except KeyError:
+            return False
+        return True

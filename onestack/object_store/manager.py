@@ -1,0 +1,594 @@
+"""Object-store logic, no HTTP: accounts, containers, objects, listings.
+
+Rows describe, blobs hold bytes.  A write streams into a private driver writer,
+then ``commit_object`` does, in one database transaction: check the container
+and quotas, insert/update the row, *publish* the blob (atomic rename), commit.
+If the commit fails the fresh blob is deleted; an old blob is deleted only after
+the commit that stopped pointing at it.  So a crash can leave an unreferenced
+blob behind, never a listing entry without bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from onestack.core.config import Config
+from onestack.core.db import Database
+from onestack.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from onestack.object_store.drivers import BlobStore, BlobWriter, load
+from onestack.object_store.errors import PreconditionFailed
+from onestack.object_store.models import SwiftAccount, SwiftContainer, SwiftObject
+
+MAX_META_NAME = 128
+MAX_META_VALUE = 256
+MAX_META_COUNT = 90
+MAX_META_OVERALL = 4096
+MAX_CONTAINER_NAME = 256
+MAX_OBJECT_NAME = 1024
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def now_ts() -> float:
+    return round(time.time(), 5)
+
+
+def _upper(prefix: str) -> bytes | None:
+    """The smallest byte string greater than every string starting with ``prefix``."""
+    b = bytearray(prefix.encode("utf-8"))
+    while b and b[-1] == 0xFF:
+        b.pop()
+    if not b:
+        return None
+    b[-1] += 1
+    return bytes(b)
+
+
+def check_meta(meta: dict[str, str]) -> None:
+    """Swift's limits on user metadata (names are the part after ``X-*-Meta-``)."""
+    total = 0
+    for k, v in meta.items():
+        if len(k.encode()) > MAX_META_NAME:
+            raise BadRequest(f"Metadata name too long: {k}")
+        if len(v.encode()) > MAX_META_VALUE:
+            raise BadRequest(f"Metadata value longer than {MAX_META_VALUE}: {k}")
+        total += len(k.encode()) + len(v.encode())
+    if len(meta) > MAX_META_COUNT:
+        raise BadRequest(f"Too many metadata items; max {MAX_META_COUNT}")
+    if total > MAX_META_OVERALL:
+        raise BadRequest(f"Total metadata too large; max {MAX_META_OVERALL}")
+
+
+def apply_updates(current: dict[str, str], updates: dict[str, str | None]) -> dict[str, str]:
+    out = dict(current)
+    for k, v in updates.items():
+        if v is None or v == "":
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
+def check_container_name(name: str) -> None:
+    if not name or "/" in name or len(name.encode()) > MAX_CONTAINER_NAME:
+        raise BadRequest(
+            f"Container name length of {len(name.encode())} longer than {MAX_CONTAINER_NAME}"
+            if name and "/" not in name
+            else "Invalid container name"
+        )
+
+
+# ---- plain results handed to the API layer ---------------------------------------
+@dataclass
+class AccountInfo:
+    project_id: str
+    meta: dict[str, str]
+    created_at: float
+    container_count: int
+    object_count: int
+    bytes_used: int
+
+
+@dataclass
+class ContainerInfo:
+    id: int
+    project_id: str
+    name: str
+    meta: dict[str, str]
+    sysmeta: dict[str, str]
+    object_count: int
+    bytes_used: int
+    created_at: float
+
+
+@dataclass
+class ObjectInfo:
+    id: int
+    project_id: str
+    container: str
+    name: str
+    blob: str
+    size: int
+    etag: str
+    content_type: str
+    timestamp: float
+    delete_at: int | None
+    meta: dict[str, str]
+    sysmeta: dict[str, Any]
+
+    @property
+    def is_slo(self) -> bool:
+        return bool(self.sysmeta.get("slo"))
+
+    @property
+    def dlo(self) -> str | None:
+        return self.sysmeta.get("manifest")
+
+    @property
+    def listing_size(self) -> int:
+        return int(self.sysmeta.get("slo_size", self.size)) if self.is_slo else self.size
+
+    @property
+    def listing_etag(self) -> str:
+        return str(self.sysmeta.get("slo_etag", self.etag)) if self.is_slo else self.etag
+
+
+@dataclass
+class Subdir:
+    subdir: str
+
+
+@dataclass
+class ListParams:
+    prefix: str = ""
+    delimiter: str = ""
+    marker: str = ""
+    end_marker: str = ""
+    limit: int = 10000
+    reverse: bool = False
+
+
+@dataclass
+class NewObject:
+    """What ``commit_object`` needs besides the blob."""
+
+    content_type: str
+    meta: dict[str, str] = field(default_factory=dict)
+    sysmeta: dict[str, Any] = field(default_factory=dict)
+    delete_at: int | None = None
+    if_none_match_any: bool = False
+
+
+def _container_info(c: SwiftContainer) -> ContainerInfo:
+    return ContainerInfo(c.id, c.project_id, c.name, dict(c.meta or {}), dict(c.sysmeta or {}),
+                         c.object_count, c.bytes_used, c.created_at)
+
+
+def _object_info(o: SwiftObject, container: str) -> ObjectInfo:
+    return ObjectInfo(o.id, o.project_id, container, o.name, o.blob, o.size, o.etag,
+                      o.content_type, o.timestamp, o.delete_at, dict(o.meta or {}),
+                      dict(o.sysmeta or {}))
+
+
+class ObjectStoreManager:
+    def __init__(self, conf: Config, db: Database, store: BlobStore) -> None:
+        self.conf = conf
+        self.db = db
+        self.store = store
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work; blobs it orphaned (``s.info``) are deleted after the commit."""
+        with self.db.session() as s:
+            yield s
+            orphans = list(s.info.get("after_commit_delete", []))
+        for b in orphans:
+            self.store.delete(b)
+
+    @classmethod
+    def from_config(cls, conf: Config, db: Database) -> ObjectStoreManager:
+        osc = conf.object_store
+        path = Path(osc.data_path) if osc.data_path else conf.data_path / "object-store"
+        return cls(conf, db, load(osc.driver, path))
+
+    # ---- accounts -------------------------------------------------------------
+    def account_info(self, project_id: str) -> AccountInfo:
+        with self.session() as s:
+            acct = s.get(SwiftAccount, project_id)
+            count, objects, used = s.execute(
+                sa.select(sa.func.count(SwiftContainer.id),
+                          sa.func.coalesce(sa.func.sum(SwiftContainer.object_count), 0),
+                          sa.func.coalesce(sa.func.sum(SwiftContainer.bytes_used), 0))
+                .where(SwiftContainer.project_id == project_id)
+            ).one()
+            return AccountInfo(project_id, dict(acct.meta) if acct else {},
+                               acct.created_at if acct else now_ts(), int(count), int(objects),
+                               int(used))
+
+    def _account(self, s: Session, project_id: str) -> SwiftAccount:
+        acct = s.get(SwiftAccount, project_id)
+        if acct is None:
+            acct = SwiftAccount(project_id=project_id, meta={}, created_at=now_ts())
+            s.add(acct)
+            s.flush()
+        return acct
+
+    def update_account(self, project_id: str, updates: dict[str, str | None]) -> None:
+        with self.session() as s:
+            acct = self._account(s, project_id)
+            meta = apply_updates(acct.meta or {}, updates)
+            check_meta(meta)
+            acct.meta = meta
+
+    def list_containers(self, project_id: str, p: ListParams) -> list[ContainerInfo | Subdir]:
+        with self.session() as s:
+            rows = self._listing(s, SwiftContainer, [SwiftContainer.project_id == project_id], p)
+            return [r if isinstance(r, Subdir) else _container_info(r) for r in rows]
+
+    # ---- containers -----------------------------------------------------------
+    def _container(self, s: Session, project_id: str, name: str) -> SwiftContainer:
+        c = s.scalar(sa.select(SwiftContainer).where(
+            SwiftContainer.project_id == project_id, SwiftContainer.name == name))
+        if c is None:
+            raise NotFound("container not found")
+        return c
+
+    def get_container(self, project_id: str, name: str) -> ContainerInfo:
+        with self.session() as s:
+            return _container_info(self._container(s, project_id, name))
+
+    def find_container(self, project_id: str, name: str) -> ContainerInfo | None:
+        try:
+            return self.get_container(project_id, name)
+        except NotFound:
+            return None
+
+    def put_container(self, project_id: str, name: str, meta: dict[str, str | None],
+                      sysmeta: dict[str, str | None]) -> bool:
+        """Create or update; True when created."""
+        check_container_name(name)
+        with self.session() as s:
+            self._account(s, project_id)
+            c = s.scalar(sa.select(SwiftContainer).where(
+                SwiftContainer.project_id == project_id, SwiftContainer.name == name))
+            created = c is None
+            if c is None:
+                c = SwiftContainer(project_id=project_id, name=name, meta={}, sysmeta={},
+                                   object_count=0, bytes_used=0, created_at=now_ts())
+                s.add(c)
+            self._apply_container(c, meta, sysmeta)
+            try:
+                s.flush()
+            except sa.exc.IntegrityError:
+                s.rollback()
+                return False
+            return created
+
+    def _apply_container(self, c: SwiftContainer, meta: dict[str, str | None],
+                         sysmeta: dict[str, str | None]) -> None:
+        m = apply_updates(c.meta or {}, meta)
+        check_meta(m)
+        sm = apply_updates(c.sysmeta or {}, sysmeta)
+        if sm.get("versions_location") and sm.get("history_location"):
+            raise BadRequest("Only one of X-Versions-Location or X-History-Location may be specified")
+        c.meta, c.sysmeta = m, sm
+
+    def post_container(self, project_id: str, name: str, meta: dict[str, str | None],
+                       sysmeta: dict[str, str | None]) -> None:
+        with self.session() as s:
+            self._apply_container(self._container(s, project_id, name), meta, sysmeta)
+
+    def delete_container(self, project_id: str, name: str) -> None:
+        with self.session() as s:
+            c = self._container(s, project_id, name)
+            self._reap(s, c)
+            if s.scalar(sa.select(SwiftObject.id).where(SwiftObject.container_id == c.id).limit(1)):
+                raise Conflict("There was a conflict when trying to complete your request.")
+            s.delete(c)
+
+    def list_objects(self, project_id: str, container: str, p: ListParams) -> list[ObjectInfo | Subdir]:
+        with self.session() as s:
+            c = self._container(s, project_id, container)
+            self._reap(s, c)
+            rows = self._listing(s, SwiftObject, [SwiftObject.container_id == c.id], p)
+            return [r if isinstance(r, Subdir) else _object_info(r, container) for r in rows]
+
+    def _listing(self, s: Session, model: Any, where: list[Any], p: ListParams) -> list[Any]:
+        """prefix/delimiter/marker/end_marker/limit/reverse, pushed down to SQL.
+
+        With a delimiter, each run of names sharing a sub-prefix becomes one Subdir
+        and the query resumes past it, so the work is bounded by ``limit``.
+        """
+        col = model.name
+        conds = list(where)
+        if p.prefix:
+            conds.append(col >= p.prefix)
+            upper = _upper(p.prefix)
+            if upper is not None:
+                conds.append(col < upper)
+        if p.reverse:
+            if p.end_marker:
+                conds.append(col > p.end_marker)
+        elif p.end_marker:
+            conds.append(col < p.end_marker)
+        out: list[Any] = []
+        # the moving bound: (value, inclusive)
+        bound: tuple[Any, bool] | None = (p.marker, False) if p.marker else None
+        while len(out) < p.limit:
+            q = sa.select(model).where(*conds)
+            if bound is not None:
+                v, incl = bound
+                if p.reverse:
+                    q = q.where(col <= v if incl else col < v)
+                else:
+                    q = q.where(col >= v if incl else col > v)
+            want = p.limit - len(out)
+            q = q.order_by(col.desc() if p.reverse else col.asc()).limit(want)
+            rows = list(s.scalars(q))
+            if not rows:
+                break
+            restart = False
+            for r in rows:
+                if p.delimiter:
+                    rest = r.name[len(p.prefix):]
+                    i = rest.find(p.delimiter)
+                    if i >= 0:
+                        sub = p.prefix + rest[: i + len(p.delimiter)]
+                        out.append(Subdir(sub))
+                        if p.reverse:
+                            bound = (sub, False)
+                        else:
+                            up = _upper(sub)
+                            if up is None:
+                                return out
+                            bound = (up, True)
+                        restart = True
+                        break
+                out.append(r)
+                bound = (r.name, False)
+                if len(out) >= p.limit:
+                    break
+            if not restart and len(rows) < want:
+                break
+        return out
+
+    # ---- objects: reads -----------------------------------------------------------
+    def _reap(self, s: Session, c: SwiftContainer) -> None:
+        """Delete expired objects of one container (X-Delete-At in the past)."""
+        now = int(time.time())
+        gone = list(s.scalars(sa.select(SwiftObject).where(
+            SwiftObject.container_id == c.id, SwiftObject.delete_at.is_not(None),
+            SwiftObject.delete_at <= now)))
+        blobs = []
+        for o in gone:
+            c.object_count -= 1
+            c.bytes_used -= o.size
+            blobs.append(o.blob)
+            s.delete(o)
+        if gone:
+            s.flush()
+            s.info.setdefault("after_commit_delete", []).extend(blobs)
+
+    def get_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
+        expired: str | None = None
+        with self.session() as s:
+            c = self._container(s, project_id, container)
+            o = s.scalar(sa.select(SwiftObject).where(
+                SwiftObject.container_id == c.id, SwiftObject.name == name))
+            if o is None:
+                raise NotFound("object not found")
+            if o.delete_at is not None and o.delete_at <= time.time():
+                c.object_count -= 1
+                c.bytes_used -= o.size
+                expired = o.blob
+                s.delete(o)
+            else:
+                return _object_info(o, container)
+        self.store.delete(expired)
+        raise NotFound("object not found")
+
+    def find_object(self, project_id: str, container: str, name: str) -> ObjectInfo | None:
+        try:
+            return self.get_object(project_id, container, name)
+        except NotFound:
+            return None
+
+    def read(self, blob: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        return self.store.read(blob, start, length)
+
+    def read_all(self, blob: str, limit: int = 8 * 1024 * 1024) -> bytes:
+        """Small blobs only (manifests)."""
+        data = b"".join(self.store.read(blob, 0, limit + 1))
+        if len(data) > limit:
+            raise BadRequest("manifest too large")
+        return data
+
+    def dlo_segments(self, project_id: str, manifest: str) -> list[ObjectInfo]:
+        container, _, prefix = manifest.partition("/")
+        with self.session() as s:
+            c = s.scalar(sa.select(SwiftContainer).where(
+                SwiftContainer.project_id == project_id, SwiftContainer.name == container))
+            if c is None:
+                return []
+            p = ListParams(prefix=prefix, limit=self.conf.object_store.container_listing_limit)
+            rows = self._listing(s, SwiftObject, [SwiftObject.container_id == c.id], p)
+            return [_object_info(r, container) for r in rows if isinstance(r, SwiftObject)]
+
+    # ---- objects: writes ----------------------------------------------------------
+    def check_quota(self, project_id: str, container: ContainerInfo, add_bytes: int,
+                    add_count: int = 1, s: Session | None = None) -> None:
+        """Raise 413 if adding an object would pass a container or account quota."""
+        qb = container.meta.get("quota-bytes")
+        if qb and qb.isdigit() and container.bytes_used + add_bytes > int(qb):
+            raise PayloadTooLarge("Upload exceeds quota.")
+        qc = container.meta.get("quota-count")
+        if qc and qc.isdigit() and container.object_count + add_count > int(qc):
+            raise PayloadTooLarge("Upload exceeds quota.")
+        if s is None:
+            with self.session() as s2:
+                return self.check_quota(project_id, container, add_bytes, add_count, s2)
+        acct = s.get(SwiftAccount, project_id)
+        aq = (acct.meta or {}).get("quota-bytes") if acct else None
+        if aq and aq.isdigit():
+            used = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(SwiftContainer.bytes_used), 0))
+                            .where(SwiftContainer.project_id == project_id)) or 0
+            if int(used) + add_bytes > int(aq):
+                raise PayloadTooLarge("Upload exceeds quota.")
+
+    def commit_object(self, project_id: str, container: str, name: str, writer: BlobWriter,
+                      size: int, etag: str, new: NewObject) -> ObjectInfo:
+        """Make a finished writer the object's content, atomically with its row."""
+        key = new_key()
+        old_blob: str | None = None
+        published = False
+        try:
+            with self.session() as s:
+                c = self._container(s, project_id, container)
+                info = _container_info(c)
+                existing = s.scalar(sa.select(SwiftObject).where(
+                    SwiftObject.container_id == c.id, SwiftObject.name == name))
+                if existing is not None and existing.delete_at is not None and existing.delete_at <= time.time():
+                    c.object_count -= 1
+                    c.bytes_used -= existing.size
+                    s.info.setdefault("after_commit_delete", []).append(existing.blob)
+                    s.delete(existing)
+                    s.flush()
+                    existing = None
+                if new.if_none_match_any and existing is not None:
+                    raise PreconditionFailed()
+                self.check_quota(project_id, info, size - (existing.size if existing else 0),
+                                 0 if existing else 1, s)
+                ts = now_ts()
+                if existing is not None and existing.timestamp >= ts:
+                    ts = round(existing.timestamp + 0.00001, 5)
+                if existing is not None:
+                    if not self._archive(s, c, existing):
+                        old_blob = existing.blob
+                        c.bytes_used -= existing.size
+                        c.object_count -= 1
+                        s.delete(existing)
+                        s.flush()
+                o = SwiftObject(project_id=project_id, container_id=c.id, name=name, blob=key,
+                                size=size, etag=etag, content_type=new.content_type, timestamp=ts,
+                                delete_at=new.delete_at, meta=new.meta, sysmeta=new.sysmeta)
+                s.add(o)
+                c.object_count += 1
+                c.bytes_used += size
+                s.flush()
+                result = _object_info(o, container)
+                writer.publish(key)
+                published = True
+            # committed
+        except BaseException:
+            if published:
+                self.store.delete(key)
+            else:
+                writer.abort()
+            raise
+        if old_blob:
+            self.store.delete(old_blob)
+        return result
+
+    def _archive(self, s: Session, c: SwiftContainer, o: SwiftObject) -> bool:
+        """X-Versions-Location / X-History-Location: move the old row aside (no byte copy)."""
+        loc = (c.sysmeta or {}).get("versions_location") or (c.sysmeta or {}).get("history_location")
+        if not loc:
+            return False
+        target = s.scalar(sa.select(SwiftContainer).where(
+            SwiftContainer.project_id == c.project_id, SwiftContainer.name == loc))
+        if target is None:
+            raise PreconditionFailed("versions container does not exist")
+        vname = f"{len(o.name.encode()):03x}{o.name}/{o.timestamp:016.5f}"
+        c.object_count -= 1
+        c.bytes_used -= o.size
+        target.object_count += 1
+        target.bytes_used += o.size
+        o.container_id = target.id
+        o.name = vname
+        s.flush()
+        return True
+
+    def post_object(self, project_id: str, container: str, name: str, meta: dict[str, str],
+                    sysmeta_updates: dict[str, Any], content_type: str | None,
+                    delete_at: int | None | bool) -> None:
+        """Replace user metadata (Swift's POST semantics). ``delete_at`` False = unchanged."""
+        check_meta(meta)
+        with self.session() as s:
+            c = self._container(s, project_id, container)
+            o = s.scalar(sa.select(SwiftObject).where(
+                SwiftObject.container_id == c.id, SwiftObject.name == name))
+            if o is None or (o.delete_at is not None and o.delete_at <= time.time()):
+                raise NotFound("object not found")
+            o.meta = meta
+            o.sysmeta = {k: v for k, v in {**(o.sysmeta or {}), **sysmeta_updates}.items()
+                         if v is not None}
+            if content_type:
+                o.content_type = content_type
+            if delete_at is not False:
+                o.delete_at = delete_at  # type: ignore[assignment]
+
+    def delete_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
+        blobs: list[str] = []
+        with self.session() as s:
+            c = self._container(s, project_id, container)
+            o = s.scalar(sa.select(SwiftObject).where(
+                SwiftObject.container_id == c.id, SwiftObject.name == name))
+            sysmeta = c.sysmeta or {}
+            expired = o is not None and o.delete_at is not None and o.delete_at <= time.time()
+            if sysmeta.get("history_location") and o is not None and not expired:
+                archived = _object_info(o, container)
+                self._archive(s, c, o)
+                return archived
+            if o is None and not sysmeta.get("versions_location"):
+                raise NotFound("object not found")
+            info: ObjectInfo | None = _object_info(o, container) if o is not None else None
+            if o is not None:
+                c.object_count -= 1
+                c.bytes_used -= o.size
+                blobs.append(o.blob)
+                s.delete(o)
+                s.flush()
+            if sysmeta.get("versions_location"):
+                restored = self._restore(s, c, name)
+                if info is None:
+                    if restored is None:
+                        raise NotFound("object not found")
+                    info = restored
+            if expired:
+                raise NotFound("object not found")
+        for b in blobs:
+            self.store.delete(b)
+        assert info is not None
+        return info
+
+    def _restore(self, s: Session, c: SwiftContainer, name: str) -> ObjectInfo | None:
+        vc = s.scalar(sa.select(SwiftContainer).where(
+            SwiftContainer.project_id == c.project_id,
+            SwiftContainer.name == c.sysmeta["versions_location"]))
+        if vc is None:
+            return None
+        prefix = f"{len(name.encode()):03x}{name}/"
+        rows = self._listing(s, SwiftObject, [SwiftObject.container_id == vc.id],
+                             ListParams(prefix=prefix, limit=1, reverse=True))
+        if not rows or isinstance(rows[0], Subdir):
+            return None
+        v: SwiftObject = rows[0]
+        vc.object_count -= 1
+        vc.bytes_used -= v.size
+        c.object_count += 1
+        c.bytes_used += v.size
+        v.container_id = c.id
+        v.name = name
+        s.flush()
+        return _object_info(v, c.name)

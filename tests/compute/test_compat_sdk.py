@@ -1,0 +1,114 @@
+"""Real clients against a real ``onestack serve`` (fake driver): openstacksdk
+creates an image and a server and waits for it; ``openstack server create
+--wait`` does the same through the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.compat, pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning")]
+PASSWORD = "compat-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    import httpx2 as httpx
+
+    data = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {**os.environ, "ONESTACK_ADMIN_PASSWORD": PASSWORD, "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4"}
+    env.pop("ONESTACK_CONFIG", None)
+    exe = shutil.which("onestack", path=str(Path(sys.executable).parent)) or "onestack"
+    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data), "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"onestack serve did not start:\n{out[-3000:]}")
+            time.sleep(0.1)
+        services = httpx.get(url + "/").json()["services"]
+        if "compute" not in services or "image" not in services:
+            pytest.skip(f"compute and image must both be enabled by default; got {sorted(services)}")
+        yield url, data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _connect(url: str) -> Any:
+    import openstack
+
+    return openstack.connect(auth_url=url + "/identity/v3", username="admin", password=PASSWORD,
+                             project_name="admin", user_domain_name="Default", project_domain_name="Default",
+                             region_name="RegionOne", compute_api_version="2")
+
+
+def test_openstacksdk_server_lifecycle(server: tuple[str, Path]) -> None:
+    conn = _connect(server[0])
+    image = conn.image.create_image(name="cirros", data=b"\0" * 1024, disk_format="raw", container_format="bare",
+                                    visibility="public")
+    flavor = conn.compute.find_flavor("m1.nano", ignore_missing=False)
+    assert flavor is not None
+    srv = conn.compute.create_server(name="sdk-vm", image_id=image.id, flavor_id=flavor.id, networks="none")
+    srv = conn.compute.wait_for_server(srv, status="ACTIVE", wait=30, interval=0.2)
+    assert srv.status == "ACTIVE"
+    conn.compute.stop_server(srv)
+    conn.compute.wait_for_server(srv, status="SHUTOFF", wait=30, interval=0.2)
+    assert [s.name for s in conn.compute.servers()] == ["sdk-vm"]
+    kp = conn.compute.create_keypair(name="sdk-key")
+    assert kp.private_key
+    conn.compute.delete_server(srv)
+    conn.compute.wait_for_delete(srv, wait=30, interval=0.2)
+
+
+def test_openstack_cli_server_create_wait(server: tuple[str, Path]) -> None:
+    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("python-openstackclient is not installed")
+    url, data = server
+    clouds = data / "clouds.yaml"
+    assert clouds.exists()
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
+
+    def cli(*args: str) -> str:
+        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    image = _connect(url).image.create_image(name="cli-image", data=b"\0" * 1024, disk_format="raw",
+                                             container_format="bare", visibility="public").id
+    out = cli("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--nic", "none",
+              "-f", "value", "-c", "status", "cli-vm")
+    assert out.strip() == "ACTIVE"
+    cli("server", "delete", "--wait", "cli-vm")
