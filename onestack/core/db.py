@@ -87,7 +87,11 @@ class JSONText(TypeDecorator[Any]):
         return None if value is None else json.dumps(value, separators=(",", ":"))
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
-        return None if value is None else json.loads(value)
+        if value is None:
+            return None
+        if value == "{}":  # the common case, and listings decode thousands of these
+            return {}
+        return json.loads(value)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

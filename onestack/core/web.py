@@ -59,6 +59,7 @@ class Call:
     params: dict[str, str]
     query: QueryParams
     services: Any = None
+    _base: str | None = None
 
     @property
     def headers(self) -> Any:
@@ -70,7 +71,9 @@ class Call:
     @property
     def base_url(self) -> str:
         """Where this service is mounted, e.g. ``http://host:5000/identity``."""
-        return service_base(self.request)
+        if self._base is None:  # views ask once per item of a listing
+            self._base = service_base(self.request)
+        return self._base
 
 
 def service_base(request: Request) -> str:

@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.compat, pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning")]
+pytestmark = [
+    pytest.mark.compat,
+    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
+    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
+]
 PASSWORD = "compat-secret"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import datetime as dt
 import os
 import threading
@@ -65,6 +66,8 @@ class TokenManager:
         self.allow_expired_window = conf.allow_expired_window
         self.cache_ttl = conf.cache_ttl
         self._cache: dict[str, Validated] = {}
+        self._names: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._scope_cache: dict[tuple[Any, ...], tuple[float, dict[str, Any], dict[str, Any], RequestContext]] = {}
         self._lock = threading.Lock()
         self._events: list[RevocationEvent] = []
         self._events_seq: tuple[int, int] | None = None
@@ -80,6 +83,8 @@ class TokenManager:
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._scope_cache.clear()
+            self._names.clear()
 
     def _revocation_seq(self) -> tuple[int, int]:
         # the row count as well as the newest id: on MariaDB and PostgreSQL ids are
@@ -191,6 +196,31 @@ class TokenManager:
             raise Unauthorized(UNAUTH) from None
 
     def _render(self, p: dict[str, Any], token: str) -> Validated:
+        """Render a token's body.  What depends only on who and what scope (user,
+        project, roles, application credential) is shared by every token of that
+        scope for ``cache_ttl`` seconds; the per-token fields are filled in here."""
+        if p.get("trust_id"):
+            return self._render_fresh(p, token)
+        key = (p["user_id"], p.get("project_id"), p.get("domain_id"), p.get("system"), p.get("app_cred_id"))
+        now = time.monotonic()
+        hit = self._scope_cache.get(key)
+        if hit is None or now - hit[0] >= self.cache_ttl:
+            fresh = self._render_fresh(dict(p), token)
+            extras = {k: v for k, v in fresh.payload.items() if k.startswith("_")}
+            hit = (now, extras, fresh.body["token"], fresh.ctx)
+            with self._lock:
+                if len(self._scope_cache) > 50_000:
+                    self._scope_cache.clear()
+                self._scope_cache[key] = hit
+        _, extras, base, base_ctx = hit
+        p.update(extras)
+        body = {**base, "methods": p["methods"], "audit_ids": p["audit_ids"],
+                "expires_at": fmt_time(p["expires_at"]), "issued_at": fmt_time(p["issued_at"])}
+        ctx = dataclasses.replace(base_ctx, auth_token=token, methods=p["methods"],
+                                  audit_ids=p["audit_ids"], token=body)
+        return Validated(payload=p, body={"token": body}, ctx=ctx)
+
+    def _render_fresh(self, p: dict[str, Any], token: str) -> Validated:
         idm = self.idm
         with idm.db.session() as s:
             user = s.get(User, p["user_id"])
@@ -363,7 +393,7 @@ class TokenManager:
             "domain_id": scope.get("domain_id"),
             "system": "all" if scope.get("system") else None,
             "expires_at": expires_at,
-            "issued_at": now,
+            "issued_at": int(now * 1_000_000) / 1_000_000,  # what the token carries
             "audit_ids": audit_ids,
             "app_cred_id": app_cred.id if app_cred else None,
             "trust_id": scope.get("trust_id"),
@@ -371,7 +401,7 @@ class TokenManager:
         token = fernet.encode(self.keys, payload)
         self._refresh_events()
         try:
-            v = self._render(fernet.decode(self.keys, token), token)
+            v = self._render(dict(payload), token)
         except NotFound:
             if scope.get("trust_id"):  # upstream: trustor disabled or lost a delegated role
                 raise Forbidden("Trustee has no delegated roles.") from None
@@ -388,10 +418,6 @@ class TokenManager:
                 self.idm.trusts.consume_use(scope["trust_id"])
             except NotFound as e:
                 raise Unauthorized(e.message) from None
-        with self.idm.db.session() as s:
-            u = s.get(User, user_id)
-            if u is not None:
-                u.last_active_at = dt.datetime.now(dt.timezone.utc)
         return token, v
 
     def _user_from(self, s: Session, u: Mapping[str, Any]) -> User:
@@ -460,6 +486,26 @@ class TokenManager:
         return ac.user_id, ac
 
     def _resolve_scope(self, scope: Any, user_id: str, app_cred: ApplicationCredential | None) -> dict[str, Any]:
+        """An explicit scope (project or domain by id or name) resolves the same for
+        everyone: remembered for ``cache_ttl`` seconds, forgotten on any identity write."""
+        if app_cred is not None or not isinstance(scope, dict) or not scope or "OS-TRUST:trust" in scope:
+            return self._resolve_scope_uncached(scope, user_id, app_cred)
+        try:
+            key = json.dumps(scope, sort_keys=True)
+        except (TypeError, ValueError):
+            return self._resolve_scope_uncached(scope, user_id, app_cred)
+        now = time.monotonic()
+        hit = self._names.get(key)
+        if hit is not None and now - hit[0] < self.cache_ttl:
+            return dict(hit[1])
+        resolved = self._resolve_scope_uncached(scope, user_id, app_cred)
+        with self._lock:
+            if len(self._names) > 10_000:
+                self._names.clear()
+            self._names[key] = (now, dict(resolved))
+        return resolved
+
+    def _resolve_scope_uncached(self, scope: Any, user_id: str, app_cred: ApplicationCredential | None) -> dict[str, Any]:
         if app_cred is not None:
             if scope and isinstance(scope, dict):
                 want = scope.get("project", {}).get("id") if isinstance(scope.get("project"), dict) else None
