@@ -1,11 +1,16 @@
 """Object-store logic, no HTTP: accounts, containers, objects, listings.
 
 Rows describe, blobs hold bytes.  A write streams into a private driver writer,
-then ``commit_object`` does, in one database transaction: check the container
-and quotas, insert/update the row, *publish* the blob (atomic rename), commit.
-If the commit fails the fresh blob is deleted; an old blob is deleted only after
-the commit that stopped pointing at it.  So a crash can leave an unreferenced
-blob behind, never a listing entry without bytes.
+then ``commit_object`` *publishes* the blob (atomic rename) under a fresh key and,
+in one database transaction, checks the container and quotas and inserts/updates
+the row.  If the transaction fails the fresh blob is deleted; an old blob is
+deleted only after the commit that stopped pointing at it.  So a crash can leave
+an unreferenced blob (or a writer's temp file) behind, never a listing entry
+without bytes; ``BlobStore.recover`` removes those at the next start.
+
+Writers of one container take turns (``_locked_container``) and change its
+counters in SQL (``_count``), so concurrent uploads, overwrites and deletes keep
+``object_count``/``bytes_used`` equal to the listing.
 """
 
 from __future__ import annotations
@@ -200,7 +205,24 @@ class ObjectStoreManager:
     def from_config(cls, conf: Config, db: Database) -> ObjectStoreManager:
         osc = conf.object_store
         path = Path(osc.data_path) if osc.data_path else conf.data_path / "object-store"
-        return cls(conf, db, load(osc.driver, path))
+        mgr = cls(conf, db, load(osc.driver, path))
+        mgr.store.recover(mgr.referenced_blobs)
+        return mgr
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob key a row points at — what ``recover`` must keep.
+
+        Raises ``LookupError`` (so nothing is removed) when the database has no
+        object-store tables yet or has no container at all: a database that never
+        held these blobs is no evidence that they are unreferenced.
+        """
+        try:
+            with self.db.session() as s:
+                if s.scalar(sa.select(SwiftContainer.id).limit(1)) is None:
+                    raise LookupError("no containers")
+                return set(s.scalars(sa.select(SwiftObject.blob)))
+        except sa.exc.DBAPIError as e:
+            raise LookupError(str(e)) from e
 
     # ---- accounts -------------------------------------------------------------
     def account_info(self, project_id: str) -> AccountInfo:
@@ -243,6 +265,32 @@ class ObjectStoreManager:
         if c is None:
             raise NotFound("container not found")
         return c
+
+    def _locked_container(self, s: Session, project_id: str, name: str) -> SwiftContainer:
+        """The container, its row locked until the commit: writers of one container
+        take turns, and what they read next is current.
+
+        A no-op UPDATE is the lock on every backend (SQLite: it begins the write
+        transaction; MariaDB/PostgreSQL: a row lock); the SELECT after it is a
+        locking read, so MariaDB's repeatable read sees the latest commit too.
+        """
+        where = (SwiftContainer.project_id == project_id, SwiftContainer.name == name)
+        s.execute(sa.update(SwiftContainer).where(*where)
+                  .values(object_count=SwiftContainer.object_count)
+                  .execution_options(synchronize_session=False))
+        c = s.scalar(sa.select(SwiftContainer).where(*where).with_for_update()
+                     .execution_options(populate_existing=True))
+        if c is None:
+            raise NotFound("container not found")
+        return c
+
+    @staticmethod
+    def _count(s: Session, c: SwiftContainer, objects: int, size: int) -> None:
+        """Add to a container's counters in SQL (``x = x + n``): never a lost update."""
+        s.execute(sa.update(SwiftContainer).where(SwiftContainer.id == c.id)
+                  .values(object_count=SwiftContainer.object_count + objects,
+                          bytes_used=SwiftContainer.bytes_used + size)
+                  .execution_options(synchronize_session=False))
 
     def get_container(self, project_id: str, name: str) -> ContainerInfo:
         with self.session() as s:
@@ -291,8 +339,8 @@ class ObjectStoreManager:
 
     def delete_container(self, project_id: str, name: str) -> None:
         with self.session() as s:
-            c = self._container(s, project_id, name)
-            self._reap(s, c)
+            c = self._locked_container(s, project_id, name)
+            self._reap(s, c, locked=True)
             if s.scalar(sa.select(SwiftObject.id).where(SwiftObject.container_id == c.id).limit(1)):
                 raise Conflict("There was a conflict when trying to complete your request.")
             s.delete(c)
@@ -364,16 +412,19 @@ class ObjectStoreManager:
         return out
 
     # ---- objects: reads -----------------------------------------------------------
-    def _reap(self, s: Session, c: SwiftContainer) -> None:
+    def _reap(self, s: Session, c: SwiftContainer, locked: bool = False) -> None:
         """Delete expired objects of one container (X-Delete-At in the past)."""
         now = int(time.time())
-        gone = list(s.scalars(sa.select(SwiftObject).where(
+        q = sa.select(SwiftObject).where(
             SwiftObject.container_id == c.id, SwiftObject.delete_at.is_not(None),
-            SwiftObject.delete_at <= now)))
+            SwiftObject.delete_at <= now)
+        gone = list(s.scalars(q))
+        if gone and not locked:  # look again, in turn with the container's writers
+            self._locked_container(s, c.project_id, c.name)
+            gone = list(s.scalars(q.with_for_update().execution_options(populate_existing=True)))
         blobs = []
         for o in gone:
-            c.object_count -= 1
-            c.bytes_used -= o.size
+            self._count(s, c, -1, -o.size)
             blobs.append(o.blob)
             s.delete(o)
         if gone:
@@ -388,14 +439,19 @@ class ObjectStoreManager:
                 SwiftObject.container_id == c.id, SwiftObject.name == name))
             if o is None:
                 raise NotFound("object not found")
-            if o.delete_at is not None and o.delete_at <= time.time():
-                c.object_count -= 1
-                c.bytes_used -= o.size
+            if o.delete_at is None or o.delete_at > time.time():
+                return _object_info(o, container)
+            c = self._locked_container(s, project_id, container)
+            o = s.scalar(sa.select(SwiftObject).where(
+                SwiftObject.container_id == c.id, SwiftObject.name == name,
+                SwiftObject.delete_at <= time.time()).with_for_update()
+                .execution_options(populate_existing=True))
+            if o is not None:
+                self._count(s, c, -1, -o.size)
                 expired = o.blob
                 s.delete(o)
-            else:
-                return _object_info(o, container)
-        self.store.delete(expired)
+        if expired:
+            self.store.delete(expired)
         raise NotFound("object not found")
 
     def find_object(self, project_id: str, container: str, name: str) -> ObjectInfo | None:
@@ -451,16 +507,17 @@ class ObjectStoreManager:
         """Make a finished writer the object's content, atomically with its row."""
         key = new_key()
         old_blob: str | None = None
-        published = False
+        # published before the transaction (a crash now leaves an orphan blob, which
+        # recovery removes at start), so the container's turn is only database work
+        writer.publish(key)
         try:
             with self.session() as s:
-                c = self._container(s, project_id, container)
+                c = self._locked_container(s, project_id, container)
                 info = _container_info(c)
                 existing = s.scalar(sa.select(SwiftObject).where(
                     SwiftObject.container_id == c.id, SwiftObject.name == name))
                 if existing is not None and existing.delete_at is not None and existing.delete_at <= time.time():
-                    c.object_count -= 1
-                    c.bytes_used -= existing.size
+                    self._count(s, c, -1, -existing.size)
                     s.info.setdefault("after_commit_delete", []).append(existing.blob)
                     s.delete(existing)
                     s.flush()
@@ -475,26 +532,19 @@ class ObjectStoreManager:
                 if existing is not None:
                     if not self._archive(s, c, existing):
                         old_blob = existing.blob
-                        c.bytes_used -= existing.size
-                        c.object_count -= 1
+                        self._count(s, c, -1, -existing.size)
                         s.delete(existing)
                         s.flush()
                 o = SwiftObject(project_id=project_id, container_id=c.id, name=name, blob=key,
                                 size=size, etag=etag, content_type=new.content_type, timestamp=ts,
                                 delete_at=new.delete_at, meta=new.meta, sysmeta=new.sysmeta)
                 s.add(o)
-                c.object_count += 1
-                c.bytes_used += size
+                self._count(s, c, 1, size)
                 s.flush()
                 result = _object_info(o, container)
-                writer.publish(key)
-                published = True
             # committed
         except BaseException:
-            if published:
-                self.store.delete(key)
-            else:
-                writer.abort()
+            self.store.delete(key)
             raise
         if old_blob:
             self.store.delete(old_blob)
@@ -510,10 +560,8 @@ class ObjectStoreManager:
         if target is None:
             raise PreconditionFailed("versions container does not exist")
         vname = f"{len(o.name.encode()):03x}{o.name}/{o.timestamp:016.5f}"
-        c.object_count -= 1
-        c.bytes_used -= o.size
-        target.object_count += 1
-        target.bytes_used += o.size
+        self._count(s, c, -1, -o.size)
+        self._count(s, target, 1, o.size)
         o.container_id = target.id
         o.name = vname
         s.flush()
@@ -525,7 +573,7 @@ class ObjectStoreManager:
         """Replace user metadata (Swift's POST semantics). ``delete_at`` False = unchanged."""
         check_meta(meta)
         with self.session() as s:
-            c = self._container(s, project_id, container)
+            c = self._locked_container(s, project_id, container)
             o = s.scalar(sa.select(SwiftObject).where(
                 SwiftObject.container_id == c.id, SwiftObject.name == name))
             if o is None or (o.delete_at is not None and o.delete_at <= time.time()):
@@ -541,7 +589,7 @@ class ObjectStoreManager:
     def delete_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
         blobs: list[str] = []
         with self.session() as s:
-            c = self._container(s, project_id, container)
+            c = self._locked_container(s, project_id, container)
             o = s.scalar(sa.select(SwiftObject).where(
                 SwiftObject.container_id == c.id, SwiftObject.name == name))
             sysmeta = c.sysmeta or {}
@@ -554,8 +602,7 @@ class ObjectStoreManager:
                 raise NotFound("object not found")
             info: ObjectInfo | None = _object_info(o, container) if o is not None else None
             if o is not None:
-                c.object_count -= 1
-                c.bytes_used -= o.size
+                self._count(s, c, -1, -o.size)
                 blobs.append(o.blob)
                 s.delete(o)
                 s.flush()
@@ -584,10 +631,8 @@ class ObjectStoreManager:
         if not rows or isinstance(rows[0], Subdir):
             return None
         v: SwiftObject = rows[0]
-        vc.object_count -= 1
-        vc.bytes_used -= v.size
-        c.object_count += 1
-        c.bytes_used += v.size
+        self._count(s, vc, -1, -v.size)
+        self._count(s, c, 1, v.size)
         v.container_id = c.id
         v.name = name
         s.flush()

@@ -79,7 +79,7 @@ def test_tags_and_members(glance: Glance, target: dict[str, Any], tag: str, memb
     _ok(glance("GET", f"/v2/images/{quote(tag, safe='')}"))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=30)
 @given(body=st.dictionaries(st.sampled_from(["method", "stores", "all_stores"]), values, max_size=3),
        rng=st.text(max_size=20))
 def test_import_and_range(glance: Glance, body: dict[str, Any], rng: str) -> None:

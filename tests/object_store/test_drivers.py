@@ -55,3 +55,61 @@ def test_delete_is_idempotent(store: BlobStore) -> None:
     store.delete("d")
     store.delete("d")
     assert not store.exists("d")
+
+
+# ---- recovery after a crash (file driver) ---------------------------------------------
+def _crashed_store(root: Path) -> None:
+    """A store that dies with one writer mid-upload and two published blobs."""
+    from onestack.object_store.drivers.file import FileBlobStore
+
+    s = FileBlobStore(root)
+    for key in ("kept", "orphan"):
+        w = s.writer()
+        w.write(key.encode())
+        w.publish(key)
+    w = s.writer()
+    w.write(b"half an upload")  # never published nor aborted
+    w.f.close()  # type: ignore[attr-defined]
+    s.close()  # the process is gone: its lock with it
+
+
+def test_recover_removes_temp_files_and_orphans(tmp_path: Path) -> None:
+    from onestack.object_store.drivers.file import FileBlobStore
+
+    _crashed_store(tmp_path)
+    assert len(list((tmp_path / "tmp").iterdir())) == 1
+    s = FileBlobStore(tmp_path)
+    r = s.recover(lambda: {"kept"})
+    assert (r.ran, r.temp_files, r.orphans) == (True, 1, 1)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert s.exists("kept") and not s.exists("orphan")
+    assert not s.recover(lambda: set()).ran  # once per start
+
+
+def test_recover_does_nothing_while_another_user_lives(tmp_path: Path) -> None:
+    from onestack.object_store.drivers.file import FileBlobStore
+
+    _crashed_store(tmp_path)
+    live = FileBlobStore(tmp_path)  # e.g. another uvicorn worker, mid-upload
+    other = FileBlobStore(tmp_path)
+    assert not other.recover(lambda: set()).ran
+    assert len(list((tmp_path / "tmp").iterdir())) == 1
+    assert other.exists("orphan")
+    live.close()
+
+
+def test_recover_keeps_blobs_when_references_are_unknown(tmp_path: Path) -> None:
+    from onestack.object_store.drivers.file import FileBlobStore
+
+    _crashed_store(tmp_path)
+
+    def unknown() -> set[str]:
+        raise LookupError("no tables yet")
+
+    r = FileBlobStore(tmp_path).recover(unknown)
+    assert (r.ran, r.temp_files, r.orphans) == (True, 1, 0)
+    assert FileBlobStore(tmp_path).exists("orphan")
+
+
+def test_memory_store_recover_is_a_no_op() -> None:
+    assert not load("memory", Path("/nonexistent")).recover(lambda: set()).ran

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import datetime as dt
+import json
 import os
 import threading
 import time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onestack.object_store.drivers.base import BlobStore, BlobWriter
+from onestack.object_store.drivers.base import BlobStore, BlobWriter, Recovery
 
 
 def load(name: str, path: Path) -> BlobStore:
@@ -17,4 +17,4 @@ def load(name: str, path: Path) -> BlobStore:
     return FileBlobStore(path)
 
 
-__all__ = ["BlobStore", "BlobWriter", "load"]
+__all__ = ["BlobStore", "BlobWriter", "Recovery", "load"]

@@ -15,15 +15,26 @@ manager can make the bytes visible *inside* its database transaction:
 
 Reads never load a whole blob: ``read(key, start, length)`` yields chunks of at
 most ``chunk_size`` bytes.  ``delete`` of a missing key is not an error.
-Methods are blocking; async callers run them in a thread.
+Methods are blocking; async callers run them in a thread.  ``recover()`` runs
+once at start (see ``ObjectStoreManager.from_config``).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 
 CHUNK = 64 * 1024
+
+
+@dataclass
+class Recovery:
+    """What ``BlobStore.recover`` did."""
+
+    ran: bool = False
+    temp_files: int = 0
+    orphans: int = 0
 
 
 class BlobWriter(abc.ABC):
@@ -65,6 +76,17 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove the blob; missing keys are ignored."""
+
+    def recover(self, referenced: Callable[[], Collection[str]] | None = None) -> Recovery:
+        """At start: discard what a crashed process left behind.
+
+        Removes private (temp) files of writers that never published, and, when
+        ``referenced`` is given, published blobs whose key it does not return (a
+        crash between ``publish`` and the database commit, or between the commit
+        and the old blob's delete).  A driver only does this when no other live
+        process uses the same store; otherwise it does nothing.
+        """
+        return Recovery()
 
     def exists(self, key: str) -> bool:
         try:
