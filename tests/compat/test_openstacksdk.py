@@ -3,6 +3,7 @@ the clouds.yaml the server wrote, then the identity proxy."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +26,7 @@ pytestmark = [
 def conn(server: Server) -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OS_CLIENT_CONFIG_FILE", str(server.clouds_yaml))
-        for var in [v for v in __import__("os").environ if v.startswith("OS_") and v != "OS_CLIENT_CONFIG_FILE"]:
+        for var in [v for v in os.environ if v.startswith("OS_") and v != "OS_CLIENT_CONFIG_FILE"]:
             mp.delenv(var)
         c = openstack.connect(cloud="onestack")
     yield c

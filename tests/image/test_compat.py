@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import httpx
+    import httpx2 as httpx  # (the declared test dependency; plain httpx is not)
 
     data = tmp_path_factory.mktemp("serve")
     port = _free_port()
