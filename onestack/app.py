@@ -181,5 +181,25 @@ def load_config(overrides: dict[str, Any] | None = None) -> Config:
 
 def create_app() -> Starlette:
     """uvicorn factory (``onestack.app:create_app``), used by every worker."""
+    _die_with_parent()
     conf = load_config()
     return Cloud.build(conf).asgi()
+
+
+def _die_with_parent() -> None:
+    """A uvicorn worker process ends when its supervisor dies, even by SIGKILL, so
+    a restarted ``onestack serve`` never finds the old workers still serving."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None or not os.path.exists("/proc/self"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the supervisor died before prctl
+            os.kill(os.getpid(), signal.SIGTERM)
+    except (OSError, AttributeError):
+        LOG.debug("cannot set the parent-death signal", exc_info=True)

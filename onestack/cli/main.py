@@ -1,4 +1,4 @@
-"""``onestack``: serve | db | bootstrap | keys."""
+"""``onestack``: serve | worker | db | bootstrap | keys."""
 
 from __future__ import annotations
 
@@ -50,9 +50,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"onestack: admin password (generated): {info['admin_password']}", flush=True)
     if info.get("admin_password"):
         print(f"onestack: wrote {conf.data_path / 'clouds.yaml'} (cloud 'onestack')", flush=True)
+    node = None
     if conf.server.workers > 1:
-        # each worker builds its own Cloud from the same configuration
+        # each worker builds its own Cloud from the same configuration; they are API
+        # processes only: this process (uvicorn's supervisor) is the compute node and
+        # they reach it through the cross-process bus (docs/adr/0005)
+        from onestack.app import OVERRIDES_ENV
+
         cloud.db.dispose()
+        if "compute" in cloud.services and conf.compute.worker:
+            node = cloud.services["compute"]
+            node.start()
+            print(f"onestack: compute node {conf.compute.host} in the supervisor "
+                  f"(pid {os.getpid()}), bus {node.bus_url}", flush=True)
+        o = json.loads(os.environ.get(OVERRIDES_ENV, "{}"))
+        o.setdefault("compute", {})["worker"] = False
+        os.environ[OVERRIDES_ENV] = json.dumps(o)
         target: Any = "onestack.app:create_app"
         extra: dict[str, Any] = {"factory": True, "workers": conf.server.workers}
     else:
@@ -60,15 +73,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it (exit status -15);
     # SIGTERM is how service managers stop a service, so it ends in status 0
     signal.signal(signal.SIGTERM, _terminated)
-    uvicorn.run(
-        target,
-        **extra,
-        host=conf.server.host,
-        port=conf.server.port,
-        log_level=conf.server.log_level,
-        access_log=conf.server.log_level == "debug",
-        timeout_graceful_shutdown=10,
-    )
+    try:
+        uvicorn.run(
+            target,
+            **extra,
+            host=conf.server.host,
+            port=conf.server.port,
+            log_level=conf.server.log_level,
+            access_log=conf.server.log_level == "debug",
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if node is not None:
+            node.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The compute node side only (driver + bus consumer), for a host whose API
+    runs elsewhere: needs a bus that crosses processes (rabbit:// or db://)."""
+    import threading
+
+    from onestack.compute.manager import HostBusy
+
+    conf, cloud = _setup(args)
+    if "compute" not in cloud.services:
+        print("onestack worker: the compute service is not enabled", file=sys.stderr)
+        return 2
+    cm = cloud.services["compute"]
+    if cm.bus_url.startswith("local"):
+        print("onestack worker: compute.bus_url is local://, which does not cross processes; "
+              "set ONESTACK_COMPUTE__BUS_URL=rabbit://user:pass@host:5672/ (or db:// with a "
+              "shared database)", file=sys.stderr)
+        return 2
+    from onestack.core import migrations
+
+    conf.data_path.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(conf.database_url)
+    try:
+        cm.start()
+    except HostBusy as e:
+        print(f"onestack worker: {e}", file=sys.stderr)
+        return 1
+    print(f"onestack worker: compute host {cm.conf.compute.host} (driver {conf.compute.driver}) "
+          f"on {cm.bus_url.split('@')[-1]}", flush=True)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        done.wait()
+    finally:
+        cm.stop()
+        cloud.db.dispose()
     return 0
 
 
@@ -120,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.add_argument("--workers", type=int)
     s.set_defaults(func=cmd_serve)
+
+    w = sub.add_parser("worker", help="run only the compute node side (driver + bus consumer) of this host")
+    common(w)
+    w.set_defaults(func=cmd_worker)
 
     d = sub.add_parser("db", help="database migrations")
     common(d)

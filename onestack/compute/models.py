@@ -196,3 +196,41 @@ class ComputeNode(Base):
     forced_down: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SecurityGroup(Base):
+    """The nova security-group proxy API's groups (``/os-security-groups``), kept by
+    compute per project until a network service owns them.  Ids are UUIDs, as with
+    Neutron behind nova; every project has a ``default`` group, made on first use."""
+
+    __tablename__ = "compute_security_groups"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SecurityGroupRule(Base):
+    """An ingress rule: from ``cidr`` or from members of ``group_id``."""
+
+    __tablename__ = "compute_security_group_rules"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    parent_group_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("compute_security_groups.id", ondelete="CASCADE"), index=True)
+    ethertype: Mapped[str] = mapped_column(sa.String(8), default="IPv4")
+    ip_protocol: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    from_port: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    to_port: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    cidr: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    group_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InstanceSecurityGroup(Base):
+    __tablename__ = "compute_instance_security_groups"
+    instance_uuid: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("compute_instances.uuid", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("compute_security_groups.id", ondelete="CASCADE"), primary_key=True,
+        index=True)

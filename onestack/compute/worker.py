@@ -78,8 +78,9 @@ class Worker:
     # ---- life cycle ---------------------------------------------------------------
     def start(self, bus: Bus) -> None:
         self.hosts.register(_with_host(self.driver.get_info(), self.host), self.driver.hypervisor_type, self.az)
-        self.reconcile()
+        self.reconcile(bus)
         bus.consume(topic(self.host), self.handle)
+        bus.serve(topic(self.host) + ".call", self.answer)
         self._beat = threading.Thread(target=self._heartbeat, name=f"heartbeat-{self.host}", daemon=True)
         self._beat.start()
 
@@ -96,9 +97,13 @@ class Worker:
             except Exception:  # the database may be gone at shutdown
                 LOG.debug("heartbeat failed", exc_info=True)
 
-    def reconcile(self) -> None:
-        """Make the database agree with the driver after a restart."""
+    def reconcile(self, bus: Bus | None = None) -> None:
+        """Make the database agree with the driver after a restart.  A build that
+        was under way ends ACTIVE when its guest runs, else ERROR (never BUILD
+        forever); builds still queued on a durable bus are left to run."""
         present = set(self.driver.list_instances())
+        pending = {str(p.get("uuid")) for m, p in bus.pending(topic(self.host))
+                   if m == "build_instance"} if bus is not None else set()
         with self.db.session() as s:
             rows = list(s.scalars(sa.select(Instance).where(Instance.host == self.host,
                                                             Instance.deleted.is_(False))))
@@ -109,8 +114,19 @@ class Worker:
                     mark_deleted(s, inst)
                     continue
                 if inst.vm_state == c.BUILDING:
+                    if inst.uuid in pending:
+                        continue  # its build message is still queued: it runs next
+                    if inst.uuid in present and self._running(inst.uuid):
+                        # the guest started; only the database write was lost
+                        inst.vm_state, inst.task_state = c.ACTIVE, None
+                        inst.power_state, inst.launched_at = int(PowerState.RUNNING), utcnow()
+                        self._finish(s, inst, "Success")
+                        continue
+                    if inst.uuid in present:
+                        self.driver.destroy(inst.uuid)  # half-built: nothing may be left behind
                     inst.vm_state, inst.task_state = c.ERROR, None
                     inst.fault = c.fault(500, "Build was interrupted by a restart of its compute host.")
+                    self._finish(s, inst, "Error")
                     continue
                 inst.task_state = None
                 if inst.uuid in present:
@@ -120,6 +136,18 @@ class Worker:
         for u in present - known:
             LOG.info("destroying %s: the driver has it, the database does not", u)
             self.driver.destroy(u)
+
+    def _running(self, uuid: str) -> bool:
+        try:
+            return self.driver.get_power_state(uuid) == PowerState.RUNNING
+        except DriverError:
+            return False
+
+    def answer(self, method: str, payload: dict[str, Any]) -> Any:
+        """Synchronous questions from API processes (``Bus.call``)."""
+        if method == "console_output":
+            return self.driver.get_console_output(payload["uuid"], payload.get("length"))
+        raise DriverError(f"unknown call {method}")
 
     def handle(self, method: str, payload: dict[str, Any]) -> None:
         fn = self._handlers.get(method)
@@ -207,8 +235,8 @@ class Worker:
     # ---- methods ---------------------------------------------------------------------
     def build(self, p: dict[str, Any]) -> None:
         inst = self._load(p["uuid"])
-        if inst is None or inst.task_state == c.DELETING:
-            return
+        if inst is None or inst.task_state == c.DELETING or inst.vm_state != c.BUILDING:
+            return  # deleted meanwhile, or a redelivered build reconcile already settled
         self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
         self._done(inst.uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING), launched_at=utcnow(),
                    fault=None)

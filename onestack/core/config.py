@@ -119,7 +119,8 @@ class ComputeConfig(_Section):
     availability_zone: str = Field("nova", min_length=1, max_length=255)
     # fake driver only: how many fake hosts this process runs (scheduler tests)
     fake_hosts: int = Field(1, ge=1, le=64)
-    # "local://" (in process) or "rabbit://user:pass@host:5672/"
+    # "local://" (embedded: in process; the db:// queue under `serve --workers N`),
+    # "db://" (a queue table in the shared database) or "rabbit://user:pass@host:5672/"
     bus_url: str = "local://"
     # run the node side (worker) in this process
     worker: bool = True

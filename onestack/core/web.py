@@ -129,6 +129,7 @@ class Service:
         error_format: ErrorFormat,
         authenticate: Authenticator | None,
         services: Any = None,
+        redirect_slashes: bool = True,
     ) -> None:
         self.name = name
         self.error_format = error_format
@@ -146,7 +147,10 @@ class Service:
         ]
         # A bare Router: no per-service middleware stack on the hot path; the
         # endpoint wrapper renders every error in this service's format.
-        self.app = Router(routes=starlette_routes, default=self._not_found)
+        # redirect_slashes=False: a trailing slash is a 404, not a redirect (Glance)
+        self.app = Router(
+            routes=starlette_routes, default=self._not_found, redirect_slashes=redirect_slashes
+        )
         self._validators = {
             id(r): _validator(r.schema) for r in routes if r.schema is not None
         }

@@ -50,7 +50,13 @@ EQ_COLUMNS: dict[str, Any] = {
     "owner": Image.project_id,
     "checksum": Image.checksum,
     "os_hash_value": Image.os_hash_value,
+    # integer columns (Glance filters every image column by equality)
+    "size": Image.size,
+    "virtual_size": Image.virtual_size,
+    "min_disk": Image.min_disk,
+    "min_ram": Image.min_ram,
 }
+INT_EQ = {"size", "virtual_size", "min_disk", "min_ram"}
 TIME_COLUMNS: dict[str, Any] = {"created_at": Image.created_at, "updated_at": Image.updated_at}
 TIME_OPS = {"eq", "neq", "gt", "gte", "lt", "lte"}
 
@@ -69,7 +75,7 @@ class ListQuery:
     tags: list[str] = field(default_factory=list)
     # column name -> allowed values (``in:`` or a single value)
     in_filters: dict[str, list[str]] = field(default_factory=dict)
-    eq_filters: dict[str, str] = field(default_factory=dict)
+    eq_filters: dict[str, str | int] = field(default_factory=dict)
     # column name -> [(op, value)]
     time_filters: dict[str, list[tuple[str, dt.datetime]]] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)

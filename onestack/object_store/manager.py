@@ -16,6 +16,7 @@ counters in SQL (``_count``), so concurrent uploads, overwrites and deletes keep
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -180,6 +181,12 @@ def _container_info(c: SwiftContainer) -> ContainerInfo:
                          c.object_count, c.bytes_used, c.created_at)
 
 
+# what a container listing reads of each object (not its user metadata)
+LISTED = (SwiftObject.id, SwiftObject.project_id, SwiftObject.name, SwiftObject.blob,
+          SwiftObject.size, SwiftObject.etag, SwiftObject.content_type, SwiftObject.timestamp,
+          SwiftObject.delete_at, SwiftObject.sysmeta)
+
+
 def _object_info(o: SwiftObject, container: str) -> ObjectInfo:
     return ObjectInfo(o.id, o.project_id, container, o.name, o.blob, o.size, o.etag,
                       o.content_type, o.timestamp, o.delete_at, dict(o.meta or {}),
@@ -191,11 +198,18 @@ class ObjectStoreManager:
         self.conf = conf
         self.db = db
         self.store = store
+        # SQLite has one writer at a time, and a writer that finds the database busy
+        # sleeps in steps of up to 100 ms: this process's writers queue here instead
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext())
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work; blobs it orphaned (``s.info``) are deleted after the commit."""
-        with self.db.session() as s:
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A unit of work; blobs it orphaned (``s.info``) are deleted after the commit.
+
+        ``write``: it will write (take its turn with this process's other writers).
+        """
+        with self._writers if write else contextlib.nullcontext(), self.db.session() as s:
             yield s
             orphans = list(s.info.get("after_commit_delete", []))
         for b in orphans:
@@ -247,7 +261,7 @@ class ObjectStoreManager:
         return acct
 
     def update_account(self, project_id: str, updates: dict[str, str | None]) -> None:
-        with self.session() as s:
+        with self.session(write=True) as s:
             acct = self._account(s, project_id)
             meta = apply_updates(acct.meta or {}, updates)
             check_meta(meta)
@@ -306,7 +320,7 @@ class ObjectStoreManager:
                       sysmeta: dict[str, str | None]) -> bool:
         """Create or update; True when created."""
         check_container_name(name)
-        with self.session() as s:
+        with self.session(write=True) as s:
             self._account(s, project_id)
             c = s.scalar(sa.select(SwiftContainer).where(
                 SwiftContainer.project_id == project_id, SwiftContainer.name == name))
@@ -334,11 +348,11 @@ class ObjectStoreManager:
 
     def post_container(self, project_id: str, name: str, meta: dict[str, str | None],
                        sysmeta: dict[str, str | None]) -> None:
-        with self.session() as s:
+        with self.session(write=True) as s:
             self._apply_container(self._container(s, project_id, name), meta, sysmeta)
 
     def delete_container(self, project_id: str, name: str) -> None:
-        with self.session() as s:
+        with self.session(write=True) as s:
             c = self._locked_container(s, project_id, name)
             self._reap(s, c, locked=True)
             if s.scalar(sa.select(SwiftObject.id).where(SwiftObject.container_id == c.id).limit(1)):
@@ -349,14 +363,21 @@ class ObjectStoreManager:
         with self.session() as s:
             c = self._container(s, project_id, container)
             self._reap(s, c)
-            rows = self._listing(s, SwiftObject, [SwiftObject.container_id == c.id], p)
-            return [r if isinstance(r, Subdir) else _object_info(r, container) for r in rows]
+            rows = self._listing(s, SwiftObject, [SwiftObject.container_id == c.id], p,
+                                 columns=LISTED)
+            # plain rows, not ORM objects: a 10,000-entry page is most of a request's work
+            return [r if isinstance(r, Subdir) else
+                    ObjectInfo(r.id, r.project_id, container, r.name, r.blob, r.size, r.etag,
+                               r.content_type, r.timestamp, r.delete_at, {}, r.sysmeta or {})
+                    for r in rows]
 
-    def _listing(self, s: Session, model: Any, where: list[Any], p: ListParams) -> list[Any]:
+    def _listing(self, s: Session, model: Any, where: list[Any], p: ListParams,
+                 columns: tuple[Any, ...] = ()) -> list[Any]:
         """prefix/delimiter/marker/end_marker/limit/reverse, pushed down to SQL.
 
         With a delimiter, each run of names sharing a sub-prefix becomes one Subdir
         and the query resumes past it, so the work is bounded by ``limit``.
+        ``columns``: select these (rows with attributes) instead of whole ``model``s.
         """
         col = model.name
         conds = list(where)
@@ -374,7 +395,7 @@ class ObjectStoreManager:
         # the moving bound: (value, inclusive)
         bound: tuple[Any, bool] | None = (p.marker, False) if p.marker else None
         while len(out) < p.limit:
-            q = sa.select(model).where(*conds)
+            q = (sa.select(*columns) if columns else sa.select(model)).where(*conds)
             if bound is not None:
                 v, incl = bound
                 if p.reverse:
@@ -383,7 +404,7 @@ class ObjectStoreManager:
                     q = q.where(col >= v if incl else col > v)
             want = p.limit - len(out)
             q = q.order_by(col.desc() if p.reverse else col.asc()).limit(want)
-            rows = list(s.scalars(q))
+            rows = list(s.execute(q).all() if columns else s.scalars(q))
             if not rows:
                 break
             restart = False
@@ -502,6 +523,15 @@ class ObjectStoreManager:
             if int(used) + add_bytes > int(aq):
                 raise PayloadTooLarge("Upload exceeds quota.")
 
+    def check_put(self, project_id: str, container: str, add_bytes: int | None) -> ContainerInfo:
+        """Before receiving a body: the container exists and (``add_bytes`` given) the
+        upload fits its quotas.  One unit of work."""
+        with self.session() as s:
+            info = _container_info(self._container(s, project_id, container))
+            if add_bytes is not None:
+                self.check_quota(project_id, info, add_bytes, s=s)
+            return info
+
     def commit_object(self, project_id: str, container: str, name: str, writer: BlobWriter,
                       size: int, etag: str, new: NewObject) -> ObjectInfo:
         """Make a finished writer the object's content, atomically with its row."""
@@ -511,7 +541,7 @@ class ObjectStoreManager:
         # recovery removes at start), so the container's turn is only database work
         writer.publish(key)
         try:
-            with self.session() as s:
+            with self.session(write=True) as s:
                 c = self._locked_container(s, project_id, container)
                 info = _container_info(c)
                 existing = s.scalar(sa.select(SwiftObject).where(
@@ -529,17 +559,20 @@ class ObjectStoreManager:
                 ts = now_ts()
                 if existing is not None and existing.timestamp >= ts:
                     ts = round(existing.timestamp + 0.00001, 5)
-                if existing is not None:
-                    if not self._archive(s, c, existing):
-                        old_blob = existing.blob
-                        self._count(s, c, -1, -existing.size)
-                        s.delete(existing)
-                        s.flush()
-                o = SwiftObject(project_id=project_id, container_id=c.id, name=name, blob=key,
-                                size=size, etag=etag, content_type=new.content_type, timestamp=ts,
-                                delete_at=new.delete_at, meta=new.meta, sysmeta=new.sysmeta)
-                s.add(o)
-                self._count(s, c, 1, size)
+                fields = dict(blob=key, size=size, etag=etag, content_type=new.content_type,
+                              timestamp=ts, delete_at=new.delete_at, meta=new.meta,
+                              sysmeta=new.sysmeta)
+                if existing is not None and not self._archive(s, c, existing):
+                    # an overwrite: the row takes the new content in place
+                    old_blob = existing.blob
+                    self._count(s, c, 0, size - existing.size)
+                    for k, v in fields.items():
+                        setattr(existing, k, v)
+                    o = existing
+                else:
+                    o = SwiftObject(project_id=project_id, container_id=c.id, name=name, **fields)
+                    s.add(o)
+                    self._count(s, c, 1, size)
                 s.flush()
                 result = _object_info(o, container)
             # committed
@@ -572,7 +605,7 @@ class ObjectStoreManager:
                     delete_at: int | None | bool) -> None:
         """Replace user metadata (Swift's POST semantics). ``delete_at`` False = unchanged."""
         check_meta(meta)
-        with self.session() as s:
+        with self.session(write=True) as s:
             c = self._locked_container(s, project_id, container)
             o = s.scalar(sa.select(SwiftObject).where(
                 SwiftObject.container_id == c.id, SwiftObject.name == name))
@@ -588,7 +621,7 @@ class ObjectStoreManager:
 
     def delete_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
         blobs: list[str] = []
-        with self.session() as s:
+        with self.session(write=True) as s:
             c = self._locked_container(s, project_id, container)
             o = s.scalar(sa.select(SwiftObject).where(
                 SwiftObject.container_id == c.id, SwiftObject.name == name))

@@ -59,7 +59,9 @@ def test_version_discovery(nova: ComputeFixture) -> None:
     c = nova.fx.client
     r = c.get("/compute/")
     assert r.status_code == 200
-    v = r.json()["versions"][0]
+    listed = r.json()["versions"]
+    assert [x["id"] for x in listed] == ["v2.0", "v2.1"]   # v2.0 first, as upstream
+    v = listed[1]
     assert v["id"] == "v2.1" and v["version"] == "2.96" and v["min_version"] == "2.1"
     for path in ("/compute/v2.1", "/compute/v2.1/"):
         r = c.get(path)

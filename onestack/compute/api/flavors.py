@@ -49,7 +49,9 @@ def show(call: Call) -> dict[str, Any]:
 def _create_schema(v: Version) -> dict[str, Any]:
     props: dict[str, Any] = {
         "name": t.name,
-        "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
+        # nova's parameter_types.flavor_id: a number is accepted too (Tempest sends ints)
+        "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255,
+               "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
         "ram": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 2**31 - 1},
         "vcpus": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 2**31 - 1},
         "disk": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0, "maximum": 2**31 - 1},
@@ -66,6 +68,8 @@ def _create_schema(v: Version) -> dict[str, Any]:
 def create(call: Call) -> dict[str, Any]:
     d.authorize(call, "os-flavor-manage:create")
     body = d.validate(call, _create_schema)["flavor"]
+    if isinstance(body.get("id"), int | float) and not isinstance(body.get("id"), bool):
+        body["id"] = str(body["id"])
     if isinstance(body.get("os-flavor-access:is_public"), str):
         body["os-flavor-access:is_public"] = body["os-flavor-access:is_public"].lower() in (
             "true", "1", "on", "yes", "y", "t")

@@ -10,7 +10,6 @@ from onestack.compute.api import deps as d
 from onestack.compute.api.schemas import common as t
 from onestack.compute.microversions import Version
 from onestack.compute.models import KeyPair
-from onestack.core.errors import BadRequest
 from onestack.core.web import Call, json_response
 
 
@@ -69,8 +68,6 @@ def create(call: Call) -> Response:
     user = _user(call, body.get("user_id"))
     d.authorize(call, "os-keypairs:create", user_id=user)
     kind = body.get("type", "ssh")
-    if kind == "x509" and not body.get("public_key"):
-        raise BadRequest("Keypair data is invalid: x509 key pairs must be imported")
     kp, private = d.cm(call).keypairs.create(user, call.ctx.project_id or "", body["name"], kind,
                                              body.get("public_key"))
     out = _view(kp, v, user=True)

@@ -44,7 +44,10 @@ class MicroversionMiddleware:
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = list(message.get("headers", []))
+                # nova also names the request id x-compute-request-id (Tempest reads it)
+                rid = next((v for k, v in headers if k.lower() == b"x-openstack-request-id"), None)
+                message["headers"] = headers + extra + ([(b"x-compute-request-id", rid)] if rid else [])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,7 +1,7 @@
 """The compute service's one route table (mounted at ``/compute``).
 
-Not served yet (and answered 404): os-security-groups and the other network
-proxies (no network service), os-volume_attachments (no block storage),
+Not served yet (and answered 404): the network proxies other than
+os-security-groups (no network service), os-volume_attachments (no block storage),
 os-interface, remote consoles, migrations, shelve, aggregates, os-hosts.
 """
 
@@ -13,8 +13,10 @@ from onestack.compute import policies
 from onestack.compute.api import (
     admin,
     flavors,
+    images,
     keypairs,
     quotas,
+    security_groups,
     server_actions,
     server_groups,
     server_meta,
@@ -65,6 +67,7 @@ ROUTES: list[Route] = [
     Route("GET", SRV + "/tags/{tag}", server_meta.tag_show, status=204),
     Route("PUT", SRV + "/tags/{tag}", server_meta.tag_add, status=201),
     Route("DELETE", SRV + "/tags/{tag}", server_meta.tag_delete, status=204),
+    Route("GET", SRV + "/os-security-groups", security_groups.server_index),
     Route("GET", SRV + "/os-instance-actions", usage.actions_index),
     Route("GET", SRV + "/os-instance-actions/{request_id}", usage.action_show),
     # flavors
@@ -81,6 +84,25 @@ ROUTES: list[Route] = [
     Route("GET", FLV + "/os-extra_specs/{key}", flavors.spec_show),
     Route("PUT", FLV + "/os-extra_specs/{key}", flavors.spec_update, schema=OBJ),
     Route("DELETE", FLV + "/os-extra_specs/{key}", flavors.spec_delete, status=202),
+    # the image proxy (up to 2.35)
+    Route("GET", P + "/images", images.index),
+    Route("GET", P + "/images/detail", images.detail),
+    Route("GET", P + "/images/{image_id}", images.show),
+    Route("DELETE", P + "/images/{image_id}", images.delete, status=204),
+    Route("GET", P + "/images/{image_id}/metadata", images.meta_index),
+    Route("POST", P + "/images/{image_id}/metadata", images.meta_create, schema=OBJ),
+    Route("PUT", P + "/images/{image_id}/metadata", images.meta_replace, schema=OBJ),
+    Route("GET", P + "/images/{image_id}/metadata/{key}", images.meta_show),
+    Route("PUT", P + "/images/{image_id}/metadata/{key}", images.meta_update, schema=OBJ),
+    Route("DELETE", P + "/images/{image_id}/metadata/{key}", images.meta_delete, status=204),
+    # the security-group proxy (up to 2.35)
+    Route("GET", P + "/os-security-groups", security_groups.index),
+    Route("POST", P + "/os-security-groups", security_groups.create, schema=OBJ),
+    Route("GET", P + "/os-security-groups/{group_id}", security_groups.show),
+    Route("PUT", P + "/os-security-groups/{group_id}", security_groups.update, schema=OBJ),
+    Route("DELETE", P + "/os-security-groups/{group_id}", security_groups.delete, status=202),
+    Route("POST", P + "/os-security-group-rules", security_groups.rule_create, schema=OBJ),
+    Route("DELETE", P + "/os-security-group-rules/{rule_id}", security_groups.rule_delete, status=202),
     # keypairs
     Route("GET", P + "/os-keypairs", keypairs.index),
     Route("POST", P + "/os-keypairs", keypairs.create, schema=OBJ),
@@ -116,6 +138,7 @@ ROUTES: list[Route] = [
 def build(cm: ComputeManager, authenticate: Authenticator | None) -> Any:
     """The ASGI app for ``/compute``: the routes behind microversion negotiation."""
     policy = Policy(policies.defaults(), cm.conf.compute.policy_file)
+    # no trailing-slash redirects: "DELETE /os-security-groups/" is a 404, as in nova
     svc = Service("compute", ROUTES, error_format=nova_format, authenticate=authenticate,
-                  services=Deps(cm=cm, policy=policy))
+                  services=Deps(cm=cm, policy=policy), redirect_slashes=False)
     return MicroversionMiddleware(svc.app)

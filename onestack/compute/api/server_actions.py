@@ -22,6 +22,7 @@ RULES = {
     "resize": "servers:resize", "confirmResize": "servers:confirm_resize",
     "revertResize": "servers:revert_resize", "createImage": "servers:create_image",
     "os-getConsoleOutput": "os-console-output", "os-resetState": "os-admin-actions:reset_state",
+    "addSecurityGroup": "os-security-groups:add", "removeSecurityGroup": "os-security-groups:remove",
 }
 _ACCEPTED = Response(status_code=202)
 
@@ -81,4 +82,16 @@ def action(call: Call) -> Any:
         return {"output": out}
     elif name == "os-resetState":
         cm.actions.reset_state(call.ctx, uuid, arg["state"])
+    elif name in ("addSecurityGroup", "removeSecurityGroup"):
+        if not isinstance(arg, dict):
+            raise BadRequest("Missing parameter dict")
+        if "name" not in arg:
+            raise BadRequest("Security group not specified")
+        group = arg["name"]
+        if not isinstance(group, str) or not group.strip():
+            raise BadRequest("Security group name cannot be empty")
+        if name == "addSecurityGroup":
+            cm.secgroups.add_to_server(call.ctx, uuid, group)
+        else:
+            cm.secgroups.remove_from_server(call.ctx, uuid, group)
     return Response(status_code=202)

@@ -62,9 +62,19 @@ def detail(call: Call) -> dict[str, Any]:
     tags = d.cm(call).servers.tags([i.uuid for i in items]) if v >= (2, 26) else {}
     show_specs = d.allowed(call, "servers:show:flavor-extra-specs")
     hs = _host_status(call, v)
-    return {"servers": [views.server_detail(call, i, v, admin=admin, tags=tags.get(i.uuid),
-                                            host_status=hs(i) if hs else None, show_specs=show_specs)
-                        for i in items], **_links(call, "servers/detail", items)}
+    out = [views.server_detail(call, i, v, admin=admin, tags=tags.get(i.uuid),
+                               host_status=hs(i) if hs else None, show_specs=show_specs)
+           for i in items]
+    _add_security_groups(call, out)
+    return {"servers": out, **_links(call, "servers/detail", items)}
+
+
+def _add_security_groups(call: Call, servers: list[dict[str, Any]]) -> None:
+    """nova's ``security_groups`` ([{"name": ...}]), on servers that have any."""
+    names = d.cm(call).secgroups.names([srv["id"] for srv in servers])
+    for srv in servers:
+        if names.get(srv["id"]):
+            srv["security_groups"] = [{"name": n} for n in names[srv["id"]]]
 
 
 def _host_status(call: Call, v: Version) -> Any:
@@ -100,6 +110,8 @@ def render(call: Call, inst: Instance, *, minimal: bool = False) -> dict[str, An
                               show_specs=d.allowed(call, "servers:show:flavor-extra-specs"))
     if minimal:
         out = {k: val for k, val in out.items() if not k.startswith(_NOT_IN_MINIMAL)}
+    else:
+        _add_security_groups(call, [out])
     return out
 
 

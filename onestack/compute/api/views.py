@@ -5,6 +5,7 @@ that added it."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from typing import Any
 
 from onestack.compute.api.deps import bookmark, links
@@ -21,6 +22,17 @@ def host_id(inst: Instance) -> str:
     if not inst.host:
         return ""
     return hashlib.sha224((inst.project_id + inst.host).encode()).hexdigest()
+
+
+def _ip(addr: str | None) -> str:
+    """An access IP in canonical form ('0:0:0:0:0:babe:220.12.22.2' -> '::babe:dc0c:1602'),
+    as nova's IPAddress column stores it."""
+    if not addr:
+        return ""
+    try:
+        return str(ipaddress.ip_address(addr))
+    except ValueError:
+        return addr
 
 
 def server_brief(call: Call, inst: Instance) -> dict[str, Any]:
@@ -51,7 +63,7 @@ def server_detail(call: Call, inst: Instance, v: Version, *, admin: bool, tags: 
         "user_id": inst.user_id, "metadata": dict(inst.metadata_ or {}), "hostId": host_id(inst),
         "image": image, "flavor": _flavor(call, inst, v, show_specs),
         "created": fmt_time(inst.created_at), "updated": fmt_time(inst.updated_at or inst.created_at),
-        "addresses": {}, "accessIPv4": inst.access_ip_v4 or "", "accessIPv6": inst.access_ip_v6 or "",
+        "addresses": {}, "accessIPv4": _ip(inst.access_ip_v4), "accessIPv6": _ip(inst.access_ip_v6),
         "links": links(call, "servers", inst.uuid), "OS-DCF:diskConfig": inst.disk_config,
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": inst.config_drive, "key_name": inst.key_name,

@@ -238,7 +238,9 @@ class QemuDriver(ComputeDriver):
         size = spec.root_gb * disk.GiB
         if spec.image_path is not None:
             base = disk.cached_base(self.base_path, Path(spec.image_path))
-            info = disk.checked_image_info(base, spec.image_format)
+            # an AMI is a raw disk (upstream's EC2-style image triple: ami + aki + ari)
+            fmt_in = "raw" if spec.image_format == "ami" else spec.image_format
+            info = disk.checked_image_info(base, fmt_in)
             fmt = info["format"]
             if size and size < info.get("virtual-size", 0):
                 raise DriverError(f"flavor's disk ({spec.root_gb} GiB) is smaller than the image "
@@ -246,11 +248,11 @@ class QemuDriver(ComputeDriver):
             disk.create_overlay(base, fmt, d / "disk.qcow2", size or None)
             inst.update(image=str(base), image_format=fmt)
         else:
-            assert spec.kernel_path is not None
+            disk.create_blank(d / "disk.qcow2", size or disk.GiB)
+        if spec.kernel_path is not None:  # direct kernel boot (the image's kernel_id/ramdisk_id)
             inst["kernel"] = str(disk.cached_base(self.base_path, Path(spec.kernel_path)))
             if spec.ramdisk_path:
                 inst["ramdisk"] = str(disk.cached_base(self.base_path, Path(spec.ramdisk_path)))
-            disk.create_blank(d / "disk.qcow2", size or disk.GiB)
         if spec.config_drive_files is not None or self.force_config_drive:
             files = disk.default_config_drive_files(spec, self.availability_zone)
             files.update(spec.config_drive_files or {})

@@ -4,7 +4,9 @@ a compute node."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from onestack.compute.manager.hosts import HostManager
 from onestack.compute.manager.keypairs import KeyPairManager
 from onestack.compute.manager.listing import ServerLister
 from onestack.compute.manager.quotas import QuotaManager
+from onestack.compute.manager.secgroups import SecurityGroupManager
 from onestack.compute.manager.server_meta import ServerMetaManager
 from onestack.compute.manager.servers import ServerManager
 from onestack.compute.manager.usage import UsageManager
@@ -30,7 +33,7 @@ class ComputeManager:
         self.conf = conf
         self.db = db
         self.image = image
-        self.bus = bus or bus_mod.from_url(conf.compute.bus_url)
+        self.bus = bus or bus_mod.from_url(self.bus_url, db=db, wake_dir=conf.data_path / "bus")
         self.flavors = FlavorManager(db)
         self.quotas = QuotaManager(db)
         self.keypairs = KeyPairManager(db, self.quotas)
@@ -43,8 +46,20 @@ class ComputeManager:
         self.meta = ServerMetaManager(db, self.quotas)
         self.groups = GroupManager(db, self.quotas)
         self.usage = UsageManager(db)
+        self.secgroups = SecurityGroupManager(db)
+        self.servers.secgroups = self.secgroups
         self.workers: dict[str, Any] = {}
+        self._locks: list[int] = []
         self._started = False
+
+    @property
+    def bus_url(self) -> str:
+        """``local://`` means "embedded": in-process for one process, the database
+        queue (``db://``) when ``serve --workers N`` runs several API processes."""
+        url = self.conf.compute.bus_url
+        if url.startswith("local") and self.conf.server.workers > 1:
+            return "db://"
+        return url
 
     @property
     def state_path(self) -> Path:
@@ -72,6 +87,7 @@ class ComputeManager:
             host = cc.host if i == 0 else f"{cc.host}-{i + 1}"
             path = self.state_path / host
             path.mkdir(parents=True, exist_ok=True)
+            self._locks.append(_lock_host(path, host))
             driver = drivers.load(cc.driver, state_path=path, hostname=host)
             w = Worker(self.db, driver, host, cc.availability_zone, self.image, path)
             w.start(self.bus)
@@ -79,11 +95,59 @@ class ComputeManager:
         self._started = True
 
     def worker_for(self, host: str) -> Any:
-        return self.workers.get(host)
+        """This process's worker for ``host``, or a proxy that asks the host's
+        worker over the bus (None when the bus cannot cross processes)."""
+        w = self.workers.get(host)
+        if w is None and not isinstance(self.bus, bus_mod.LocalBus):
+            return RemoteNode(self.bus)
+        return w
 
     def stop(self) -> None:
         for w in self.workers.values():
             w.stop()
         self.bus.close()
         self.workers.clear()
+        for fd in self._locks:
+            os.close(fd)
+        self._locks.clear()
         self._started = False
+
+
+class HostBusy(RuntimeError):
+    """Another process already runs this compute host's worker."""
+
+
+def _lock_host(path: Path, host: str) -> int:
+    """Exactly one worker per compute host: an exclusive ``flock`` on
+    ``<state_path>/<host>/worker.lock``, held for the worker's life (the kernel
+    drops it when the process dies, even by SIGKILL)."""
+    lock = path / "worker.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise HostBusy(f"compute host {host!r} already runs in another process ({lock} is locked)") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+class RemoteNode:
+    """The worker-side questions an API process asks another process's worker."""
+
+    def __init__(self, bus: bus_mod.Bus) -> None:
+        self.bus = bus
+
+    def console_output(self, host: str, uuid: str, length: int | None) -> str:
+        from onestack.compute.drivers.base import DriverError
+        from onestack.compute.worker import topic
+
+        try:
+            out = self.bus.call(topic(host) + ".call", "console_output", {"uuid": uuid, "length": length},
+                                timeout=30.0)
+        except bus_mod.RemoteError as e:
+            raise DriverError(str(e)) from None
+        except TimeoutError:
+            raise DriverError(f"compute host {host} did not answer") from None
+        return str(out)

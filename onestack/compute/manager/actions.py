@@ -211,7 +211,10 @@ class ActionManager:
                                  "visibility": "private", "image_type": "snapshot",
                                  "instance_uuid": uuid, "base_image_ref": inst.image_ref,
                                  "user_id": ctx.user_id}
-        props.update({k: v for k, v in metadata.items() if k not in props})
+        # the request's metadata wins over the inherited properties (image_type,
+        # instance_uuid, ...), as in nova's _create_image, but not over the image itself
+        fixed = ("name", "container_format", "disk_format", "visibility")
+        props.update({k: v for k, v in metadata.items() if k not in fixed})
         props = {k: v for k, v in props.items() if v is not None}
         image = self.image.create_image(ctx, props)
         inst = self._start(ctx, uuid, "createImage", (c.ACTIVE, c.STOPPED, c.PAUSED, c.SUSPENDED),

@@ -63,6 +63,35 @@ def generate(kind: str = "rsa") -> tuple[str, str]:
     return private.decode(), public.decode() + " Generated-by-Nova"
 
 
+def generate_x509(user_id: str) -> tuple[str, str]:
+    """Nova's generate_winrm_x509_cert: a self-signed client certificate for
+    ``CN=user_id`` (UPN ``user_id@localhost``), valid 10 years; the private key
+    is the base64 PKCS#12 bundle (no password), the public key the PEM cert."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user_id or "nova")])
+    now = dt.datetime.now(dt.timezone.utc)
+    upn = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+    utf8 = (user_id + "@localhost").encode()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.OtherName(upn, b"\x0c" + bytes([len(utf8)]) + utf8)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = pkcs12.serialize_key_and_certificates(None, key, cert, None, serialization.NoEncryption())
+    return base64.b64encode(bundle).decode(), cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 try:  # the exception moved between cryptography releases
     from cryptography.exceptions import UnsupportedAlgorithm
 except ImportError:  # pragma: no cover
@@ -98,7 +127,9 @@ class KeyPairManager:
         if not name or len(name) > 255 or not NAME_RE.match(name):
             raise BadRequest("Keypair data is invalid: Keypair name contains unsafe characters")
         private = None
-        if public_key is None:
+        if public_key is None and kind == "x509":
+            private, public_key = generate_x509(user_id)
+        elif public_key is None:
             private, public_key = generate()
             kind = "ssh"
         fingerprint = x509_fingerprint(public_key) if kind == "x509" else ssh_fingerprint(public_key)

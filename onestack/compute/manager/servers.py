@@ -70,6 +70,7 @@ class ServerManager:
         self.image = image
         self.cast = cast
         self.default_az = default_az
+        self.secgroups: Any = None   # SecurityGroupManager, set by ComputeManager
 
     # ---- create ---------------------------------------------------------------
     def _image(self, ctx: RequestContext, image_ref: str, flavor: Any) -> tuple[str, str, str]:
@@ -186,6 +187,8 @@ class ServerManager:
                     s.add(ServerGroupMember(group_uuid=group_uuid, instance_uuid=inst.uuid))
                 c.record_action(s, ctx, inst, "create", "compute__do_build_and_run_instance")
             s.flush()
+            if self.secgroups is not None:
+                self.secgroups.attach_on_create(s, instances, srv.get("security_groups"))
             req = scheduler.Request(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                                     availability_zone=srv.get("availability_zone") and az,
                                     forced_host=forced_host, group_uuid=group_uuid)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 from onestack.compute import models as _compute_models  # noqa: F401
+from onestack.core import bus as _bus  # noqa: F401  (bus_messages)
 from onestack.core.db import Base, make_engine
 from onestack.identity import models as _identity_models  # noqa: F401  (registers tables)
 from onestack.image import models as _image_models  # noqa: F401

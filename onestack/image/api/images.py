@@ -128,6 +128,8 @@ def parse_list(call: Call) -> query.ListQuery:
                 if bad:
                     raise BadRequest(f"Invalid status value: {bad[0]}")
             lq.in_filters[name] = values
+        elif name in query.INT_EQ:
+            lq.eq_filters[name] = _int(name, value)
         elif name in query.EQ_COLUMNS:
             lq.eq_filters[name] = value
         else:

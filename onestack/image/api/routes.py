@@ -19,4 +19,8 @@ ROUTES: list[Route] = [
 
 
 def build(mgr: ImageManager, authenticate: Authenticator | None) -> Service:
-    return Service("image", ROUTES, error_format=glance_format, authenticate=authenticate, services=mgr)
+    # Glance answers 404 to "/v2/images/" (Tempest's *_null_id tests), no redirect
+    return Service(
+        "image", ROUTES, error_format=glance_format, authenticate=authenticate,
+        services=mgr, redirect_slashes=False,
+    )

@@ -3,6 +3,7 @@ ranges, conditional requests, server-side copy, large-object manifests."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import hashlib
 import json
@@ -41,6 +42,7 @@ from onestack.object_store.errors import (
 from onestack.object_store.manager import MAX_OBJECT_NAME, NewObject, ObjectInfo, check_meta
 
 WRITE_BUFFER = 1024 * 1024
+SMALL_BODY = 1024 * 1024  # GETs up to this size are read whole, not streamed
 SYS_PASSTHROUGH = {"content-encoding": "Content-Encoding", "content-disposition": "Content-Disposition"}
 
 
@@ -156,7 +158,11 @@ def _resolve(call: SwiftCall) -> tuple[ObjectInfo, Plan]:
     return o, manifests.plan_for(call.mgr, o)
 
 
-async def _read(call: SwiftCall) -> Response:
+def _read_whole(call: SwiftCall, seg: Seg) -> bytes:
+    return b"".join(call.mgr.read(seg.blob, seg.offset, seg.length))
+
+
+async def _read(call: SwiftCall, retry: bool = True) -> Response:
     o, plan = await call.run(_resolve, call)
     headers = object_headers(call, o, plan)
     manifest_get = call.query.get("multipart-manifest") == "get"
@@ -183,6 +189,15 @@ async def _read(call: SwiftCall) -> Response:
             headers["Content-Disposition"] = f'attachment; filename="{base}"; filename*=UTF-8\'\'{quote(base)}'
     ranges = parse_ranges(call.headers.get("range"), plan.size)
     if not ranges:
+        if call.method == "GET" and len(plan.segs) == 1 and plan.size <= SMALL_BODY:
+            # a small object in one thread hop (open and read), not a stream
+            try:
+                body = await call.run(_read_whole, call, plan.segs[0])
+            except KeyError:  # overwritten or deleted since its row was read: again
+                if retry:
+                    return await _read(call, retry=False)
+                raise NotFound("object not found") from None
+            return _full(call, plan, headers, body)
         return _full(call, plan, headers)
     if len(ranges) == 1:
         a, b = ranges[0]
@@ -289,27 +304,55 @@ def _check_name(call: SwiftCall) -> None:
 
 
 async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int, str]:
-    """Stream the request body into ``writer``: bounded memory, md5 on the way."""
+    """Stream the request body into ``writer``: bounded memory, md5 on the way.
+
+    Double-buffered: while two threads hash and write one ``WRITE_BUFFER`` side by
+    side (both release the GIL), the event loop receives the next; at most two are
+    held.
+    """
     md5 = hashlib.md5(usedforsecurity=False)
+
+    def both(data: bytes) -> None:
+        md5.update(data)
+        writer.write(data)
+
+    async def sink(data: bytes) -> None:
+        if len(data) < WRITE_BUFFER:  # the tail, or a small object: one thread hop
+            await run_in_threadpool(both, data)
+            return
+        await asyncio.gather(run_in_threadpool(md5.update, data),
+                             run_in_threadpool(writer.write, data))
+
     size = 0
     buf: list[bytes] = []
     buffered = 0
-    async for chunk in call.request.stream():
-        if not chunk:
-            continue
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge("Your request is too large.")
-        md5.update(chunk)
-        buf.append(chunk)
-        buffered += len(chunk)
-        if buffered >= WRITE_BUFFER:
-            data = b"".join(buf)
-            buf, buffered = [], 0
-            await run_in_threadpool(writer.write, data)
-    if buf:
-        await run_in_threadpool(writer.write, b"".join(buf))
-    await run_in_threadpool(writer.finish)
+    pending: asyncio.Future[None] | None = None
+    try:
+        async for chunk in call.request.stream():
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge("Your request is too large.")
+            buf.append(chunk)
+            buffered += len(chunk)
+            if buffered >= WRITE_BUFFER:
+                data = b"".join(buf)
+                buf, buffered = [], 0
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(sink(data))
+        if pending is not None:
+            await pending
+            pending = None
+        if buf:
+            await sink(b"".join(buf))
+        await run_in_threadpool(writer.finish)
+    finally:
+        if pending is not None:  # an error while a write was in flight: let it end first
+            await asyncio.shield(asyncio.wait([pending]))
+            if not pending.cancelled():
+                pending.exception()  # retrieved: it is not the error that is raised
     return size, md5.hexdigest()
 
 
@@ -339,14 +382,12 @@ async def put(call: SwiftCall) -> Response:
                     delete_at=None if delete_at is False else delete_at,
                     if_none_match_any=h.get("if-none-match", "").strip() == "*")
     check_meta(new.meta)
-    cont = await call.run(call.mgr.get_container, call.project_id, call.container)
-    if not slo:
-        await call.run(call.mgr.check_quota, call.project_id, cont, length)
+    await call.run(call.mgr.check_put, call.project_id, call.container, None if slo else length)
     if new.if_none_match_any:
         existing = await call.run(call.mgr.find_object, call.project_id, call.container, call.obj)
         if existing is not None:
             raise PreconditionFailed()
-    writer = call.mgr.store.writer()
+    writer = await run_in_threadpool(call.mgr.store.writer)
     try:
         if slo:
             return await _put_slo(call, writer, new)

@@ -2,7 +2,9 @@
 
 A blob is an immutable run of bytes under a key the manager chooses (a fresh
 random key per write; blobs are never overwritten).  Writing is two-phase so the
-manager can make the bytes visible *inside* its database transaction:
+bytes are whole under their key before the database transaction that points a row
+at them (the manager publishes, then commits; a crash between the two leaves an
+unreferenced blob, which ``recover`` removes at the next start):
 
 1. ``writer = store.writer()`` then ``writer.write(chunk)`` any number of times:
    bytes go somewhere private (a temp file) and are not visible under any key.

@@ -122,4 +122,6 @@ ACTIONS: dict[str, Any] = {
     "os-getConsoleOutput": lambda v: t.obj({"length": {"type": ["integer", "string", "null"],
                                                         "pattern": "^-?[0-9]+$"}}),
     "os-resetState": lambda v: t.obj({"state": {"type": "string", "enum": ["active", "error"]}}, ["state"]),
+    # checked by the handler, with nova's messages
+    "addSecurityGroup": lambda v: {}, "removeSecurityGroup": lambda v: {},
 }
