@@ -83,7 +83,7 @@ ROUTES: list[Route] = [
     Route("POST", FLV + "/os-extra_specs", flavors.specs_create, schema=OBJ),
     Route("GET", FLV + "/os-extra_specs/{key}", flavors.spec_show),
     Route("PUT", FLV + "/os-extra_specs/{key}", flavors.spec_update, schema=OBJ),
-    Route("DELETE", FLV + "/os-extra_specs/{key}", flavors.spec_delete, status=202),
+    Route("DELETE", FLV + "/os-extra_specs/{key}", flavors.spec_delete, status=200),
     # the image proxy (up to 2.35)
     Route("GET", P + "/images", images.index),
     Route("GET", P + "/images/detail", images.detail),

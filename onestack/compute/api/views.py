@@ -4,6 +4,7 @@ that added it."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from typing import Any
@@ -21,7 +22,12 @@ FAULT_STATUSES = {"ERROR", "DELETED"}
 def host_id(inst: Instance) -> str:
     if not inst.host:
         return ""
-    return hashlib.sha224((inst.project_id + inst.host).encode()).hexdigest()
+    return _host_id(inst.project_id, inst.host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_id(project_id: str, host: str) -> str:
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
 def _ip(addr: str | None) -> str:

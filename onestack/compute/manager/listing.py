@@ -164,7 +164,9 @@ class ServerLister:
                     raise BadRequest(f"marker [{marker}] not found")
                 stmt = stmt.where(_after(order, m))
             stmt = stmt.order_by(*[col.asc() if d == "asc" else col.desc() for col, d in order]).limit(n)
-            return list(s.scalars(stmt))
+            # read-only rows with the model's attribute names: a page of 1,000
+            # servers should not build 1,000 ORM objects
+            return s.execute(stmt.with_only_columns(*_ROW_COLUMNS)).all()  # type: ignore[return-value]
 
     @staticmethod
     def _tag_filters(stmt: Any, one: Any) -> Any:
@@ -184,6 +186,9 @@ class ServerLister:
         if one("not-tags-any"):
             stmt = stmt.where(Instance.uuid.not_in(anyof(_tags(one("not-tags-any")))))
         return stmt
+
+
+_ROW_COLUMNS = [getattr(Instance, a.key).label(a.key) for a in Instance.__mapper__.column_attrs]
 
 
 def _like(value: str) -> str:
