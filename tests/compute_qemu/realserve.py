@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 PASSWORD = "e2e-admin-secret"
 COMPUTE = "/compute/v2.1"
