@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import jsonschema
+import orjson
 from sqlalchemy import exc as db_exc
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
@@ -42,6 +43,8 @@ from onestack.core.errors import (
 
 LOG = logging.getLogger(__name__)
 MAX_JSON_BODY = 1024 * 1024
+# datetimes go through ``default=str`` exactly as with the standard encoder
+_ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "COPY"]
 
 
@@ -103,7 +106,10 @@ def json_response(
 ) -> Response:
     if data is None and status in (204, 304):
         return Response(status_code=status, headers=dict(headers or {}))
-    body = json.dumps(data, separators=(",", ":"), default=str).encode()
+    try:
+        body = orjson.dumps(data, default=str, option=_ORJSON_OPTS)
+    except TypeError:  # e.g. integers beyond 64 bits: the standard encoder copes
+        body = json.dumps(data, separators=(",", ":"), default=str).encode()
     return Response(body, status_code=status, headers=dict(headers or {}), media_type="application/json")
 
 
