@@ -61,6 +61,13 @@ def _upper(prefix: str) -> bytes | None:
     return bytes(b)
 
 
+# The account quotas set with X-Account-Quota-Bytes/-Count live in the account's
+# metadata under "quota:<kind>": a header name cannot contain ":", so no
+# X-Account-Meta-* header can read or write them.
+QUOTA_KEY = "quota:"
+QUOTA_KINDS = ("bytes", "count")
+
+
 def check_meta(meta: dict[str, str]) -> None:
     """Swift's limits on user metadata (names are the part after ``X-*-Meta-``)."""
     total = 0
@@ -516,11 +523,18 @@ class ObjectStoreManager:
             with self.session() as s2:
                 return self.check_quota(project_id, container, add_bytes, add_count, s2)
         acct = s.get(SwiftAccount, project_id)
-        aq = (acct.meta or {}).get("quota-bytes") if acct else None
-        if aq and aq.isdigit():
-            used = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(SwiftContainer.bytes_used), 0))
-                            .where(SwiftContainer.project_id == project_id)) or 0
-            if int(used) + add_bytes > int(aq):
+        ameta = (acct.meta or {}) if acct else {}
+        limits = [int(q) for q in (ameta.get("quota-bytes"), ameta.get(QUOTA_KEY + "bytes"))
+                  if q and q.isdigit()]
+        qcount = ameta.get(QUOTA_KEY + "count")
+        if limits or (qcount and qcount.isdigit()):
+            used, count = s.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(SwiftContainer.bytes_used), 0),
+                          sa.func.coalesce(sa.func.sum(SwiftContainer.object_count), 0))
+                .where(SwiftContainer.project_id == project_id)).one()
+            if any(int(used) + add_bytes > q for q in limits):
+                raise PayloadTooLarge("Upload exceeds quota.")
+            if qcount and qcount.isdigit() and add_count and int(count) + add_count > int(qcount):
                 raise PayloadTooLarge("Upload exceeds quota.")
 
     def check_put(self, project_id: str, container: str, add_bytes: int | None) -> ContainerInfo:

@@ -243,4 +243,5 @@ def test_info_lists_capabilities(swift: Swift) -> None:
     info = r.json()
     assert info["swift"]["container_listing_limit"] == 10000
     assert {"slo", "dlo", "tempurl", "container_quotas", "account_quotas", "versioned_writes"} <= set(info)
-    assert "bulk_delete" not in info and "staticweb" not in info
+    assert {"bulk_delete", "bulk_upload", "formpost", "crossdomain"} <= set(info)
+    assert "staticweb" not in info and "symlink" not in info and "container_sync" not in info

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from onestack.core.errors import Forbidden, MethodNotAllowed
+from onestack.core.errors import BadRequest, Forbidden, MethodNotAllowed
 from onestack.object_store import views
-from onestack.object_store.api import listing
+from onestack.object_store.api import bulk, listing
 from onestack.object_store.api.common import SwiftCall, meta_headers, meta_updates
 from onestack.object_store.api.routes_support import empty
-from onestack.object_store.manager import AccountInfo
+from onestack.object_store.manager import QUOTA_KEY, QUOTA_KINDS, AccountInfo
 
 
 def _headers(call: SwiftCall, a: AccountInfo) -> dict[str, str]:
@@ -23,10 +23,13 @@ def _headers(call: SwiftCall, a: AccountInfo) -> dict[str, str]:
         "X-Account-Storage-Policy-Policy-0-Object-Count": str(a.object_count),
         "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(a.bytes_used),
     }
-    meta = dict(a.meta)
+    meta = {k: v for k, v in a.meta.items() if not k.startswith(QUOTA_KEY)}
     if not call.owner:
         meta = {k: v for k, v in meta.items() if not k.startswith("temp-url-key")}
     h.update(meta_headers(meta, "account"))
+    for k, v in a.meta.items():
+        if k.startswith(QUOTA_KEY):  # X-Account-Quota-Bytes / -Count (Swift >= 2.34)
+            h["X-Account-Quota-" + k[len(QUOTA_KEY):].capitalize()] = v
     return h
 
 
@@ -46,18 +49,44 @@ async def get(call: SwiftCall) -> Response:
     return resp
 
 
+def _quota_updates(call: SwiftCall) -> dict[str, str | None]:
+    """``X-Account-Quota-Bytes``/``-Count`` (``X-Remove-...`` or an empty value
+    removes): kept in the account's metadata under keys no header can name."""
+    out: dict[str, str | None] = {}
+    for what in QUOTA_KINDS:
+        v = call.headers.get(f"x-account-quota-{what}")
+        if v is not None:
+            v = v.strip()
+            if v and not v.isdigit():
+                raise BadRequest(f"Invalid X-Account-Quota-{what.capitalize()}")
+            out[QUOTA_KEY + what] = v or None
+        if f"x-remove-account-quota-{what}" in call.headers:
+            out[QUOTA_KEY + what] = None
+    return out
+
+
 async def post(call: SwiftCall) -> Response:
+    if "bulk-delete" in call.query:
+        return await bulk.bulk_delete(call)
     updates = meta_updates(call.headers, "account")
+    quota = _quota_updates(call)
     for k in ("x-account-meta-quota-bytes", "x-remove-account-meta-quota-bytes"):
         if k in call.headers and not call.reseller:
             raise Forbidden()
+    if quota and not call.reseller:
+        raise Forbidden()
+    updates.update(quota)
     await call.run(call.mgr.update_account, call.project_id, updates)
     return empty(204)
 
 
 async def put(call: SwiftCall) -> Response:
+    if "extract-archive" in call.query:
+        return await bulk.extract_archive(call)
     raise MethodNotAllowed()
 
 
 async def delete(call: SwiftCall) -> Response:
+    if "bulk-delete" in call.query:
+        return await bulk.bulk_delete(call)
     raise MethodNotAllowed()

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from onestack.core.errors import BadRequest
 from onestack.object_store import views
-from onestack.object_store.api import listing
+from onestack.object_store.api import bulk, listing
 from onestack.object_store.api.common import SwiftCall, meta_headers, meta_updates
 from onestack.object_store.api.routes_support import empty
 from onestack.object_store.manager import ContainerInfo
@@ -81,6 +81,8 @@ async def get(call: SwiftCall) -> Response:
 
 
 async def put(call: SwiftCall) -> Response:
+    if "extract-archive" in call.query:
+        return await bulk.extract_archive(call)
     meta = meta_updates(call.headers, "container")
     _check_quota_meta(meta)
     created = await call.run(call.mgr.put_container, call.project_id, call.container, meta,

@@ -9,12 +9,18 @@ from onestack.object_store import manager as m
 from onestack.object_store.api.common import SwiftCall
 from onestack.object_store.api.routes_support import json_response
 
+SWIFT_API_VERSION = "2.34.0"
+
 
 def capabilities(call: SwiftCall) -> dict[str, object]:
     osc = call.mgr.conf.object_store
     return {
         "swift": {
-            "version": __version__,
+            # The Swift release whose API this emulates: clients (Tempest's account
+            # quota tests, for one) compare it against Swift versions to know what
+            # to expect.  onestack's own version is beside it.
+            "version": SWIFT_API_VERSION,
+            "onestack_version": __version__,
             "max_file_size": osc.max_file_size,
             "container_listing_limit": osc.container_listing_limit,
             "account_listing_limit": osc.account_listing_limit,
@@ -49,8 +55,33 @@ def capabilities(call: SwiftCall) -> dict[str, object]:
         "container_quotas": {},
         "account_quotas": {},
         "versioned_writes": {"allowed_flags": ["X-Versions-Location", "X-History-Location"]},
+        "crossdomain": {},
+        "formpost": {},
+        "bulk_upload": {"max_containers_per_extraction": 10000, "max_failed_extractions": 1000},
+        "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
     }
 
 
 async def get(call: SwiftCall) -> Response:
     return json_response(capabilities(call))
+
+
+CROSSDOMAIN = (
+    '<?xml version="1.0"?>\n'
+    '<!DOCTYPE cross-domain-policy SYSTEM '
+    '"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n'
+    "<cross-domain-policy>\n"
+    '<allow-access-from domain="*" secure="false" />\n'
+    "</cross-domain-policy>"
+)
+
+
+async def healthcheck(call: SwiftCall) -> Response:
+    """Swift's healthcheck middleware: ``GET /healthcheck`` -> 200 ``OK``."""
+    body = b"" if call.method == "HEAD" else b"OK"
+    return Response(body, 200, media_type="text/plain", headers={"Content-Length": "2"})
+
+
+async def crossdomain(call: SwiftCall) -> Response:
+    """Swift's crossdomain middleware: the Flash/Silverlight cross-domain policy."""
+    return Response(CROSSDOMAIN.encode(), 200, media_type="application/xml; charset=utf-8")

@@ -21,7 +21,7 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.core.errors import BadRequest, NotFound, PayloadTooLarge
 from onestack.object_store import views
-from onestack.object_store.api import manifests
+from onestack.object_store.api import bulk, manifests
 from onestack.object_store.api.common import (
     SwiftCall,
     authorize,
@@ -271,7 +271,9 @@ def _delete_at(call: SwiftCall) -> int | None | bool:
 
 
 def _object_meta(call: SwiftCall) -> dict[str, str]:
-    return {k: v for k, v in meta_updates(call.headers, "object").items() if v}
+    """The request's object metadata.  As in Swift, an empty value is kept (the object
+    then has ``X-Object-Meta-Foo:`` with no value); ``X-Remove-Object-Meta-*`` drops it."""
+    return {k: v for k, v in meta_updates(call.headers, "object").items() if v is not None}
 
 
 def _sysmeta(call: SwiftCall) -> dict[str, Any]:
@@ -362,6 +364,8 @@ def _created(o: ObjectInfo, etag: str | None = None, extra: dict[str, str] | Non
 
 
 async def put(call: SwiftCall) -> Response:
+    if "extract-archive" in call.query:
+        return await bulk.extract_archive(call)
     _check_name(call)
     h = call.headers
     if "x-copy-from" in h:
@@ -551,8 +555,9 @@ async def _copy(call: SwiftCall, source: str, source_account: str | None, dest: 
         writer.abort()
         raise
     extra = {"X-Copied-From": quote(f"{src_c}/{src_o}"),
-             "X-Copied-From-Last-Modified": views.http_date(o.timestamp)}
-    if source_account:
-        extra["X-Copied-From-Account"] = source_account
+             "X-Copied-From-Last-Modified": views.http_date(o.timestamp),
+             "X-Copied-From-Account": quote(source_account or call.account),
+             # Swift's copy middleware answers with the new object's metadata too
+             **meta_headers(new.meta, "object")}
     etag_out = '"{}"'.format(new.sysmeta["slo_etag"]) if new.sysmeta.get("slo") else None
     return _created(new_o, etag_out, extra)

@@ -23,7 +23,7 @@ from starlette.routing import Route as StarletteRoute
 from onestack.core.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
 from onestack.core.web import Authenticator
 from onestack.object_store import views
-from onestack.object_store.api import account, container, info, obj
+from onestack.object_store.api import account, container, formpost, info, obj
 from onestack.object_store.api.common import SwiftCall, authorize, tempurl_valid
 from onestack.object_store.manager import ObjectStoreManager
 
@@ -43,6 +43,9 @@ OBJECT = "/v1/{account}/{container}/{obj:path}"
 
 ROUTES: list[Route] = [
     Route("GET", "/info", info.get, public=True),
+    Route("GET", "/healthcheck", info.healthcheck, public=True),
+    Route("HEAD", "/healthcheck", info.healthcheck, public=True),
+    Route("GET", "/crossdomain.xml", info.crossdomain, public=True),
     Route("GET", ACCOUNT, account.get),
     Route("HEAD", ACCOUNT, account.head),
     Route("POST", ACCOUNT, account.post),
@@ -107,6 +110,9 @@ class App:
                     raise MethodNotAllowed()
                 if route.public:
                     resp = await route.handler(self._call(request, tid, "", public=True))
+                elif (request.path_params.get("container")
+                      and formpost.is_formpost(request.method, request.headers.get("content-type", ""))):
+                    resp = await formpost.post(self._formpost_call(request, tid))
                 else:
                     call = await self._authenticated(request, tid)
                     resp = await route.handler(call)
@@ -126,6 +132,15 @@ class App:
         return SwiftCall(request=request, mgr=self.mgr, ctx=None, project_id=project_id,
                          account=p.get("account", ""), container=p.get("container", ""),
                          obj=p.get("obj", ""), trans_id=tid)
+
+    def _formpost_call(self, request: Request, tid: str) -> SwiftCall:
+        """A form POST is authorized by its signature (checked by the handler)."""
+        acct = request.path_params["account"]
+        if not acct.startswith(self.prefix):
+            raise Unauthorized()
+        call = self._call(request, tid, acct[len(self.prefix):])
+        call.tempurl = True
+        return call
 
     async def _authenticated(self, request: Request, tid: str) -> SwiftCall:
         acct = request.path_params["account"]
@@ -161,9 +176,17 @@ class App:
         cont = self.mgr.find_container(call.project_id, call.container)
         if cont is not None:
             keys += [v for k, v in cont.meta.items() if k in ("temp-url-key", "temp-url-key-2")]
-        path = f"/v1/{call.account}/{call.container}/{call.obj}"
         root = call.request.scope.get("root_path", "")
-        return tempurl_valid(call, keys, [path, root + path])
+        prefix = call.query.get("temp_url_prefix")
+        if prefix is None:
+            path = f"/v1/{call.account}/{call.container}/{call.obj}"
+            return tempurl_valid(call, keys, [path, root + path])
+        # A prefix-based temp URL signs "prefix:/v1/a/c/<prefix>" and covers every
+        # object whose name starts with <prefix>.
+        if not call.obj.startswith(prefix):
+            return False
+        path = f"/v1/{call.account}/{call.container}/{prefix}"
+        return tempurl_valid(call, keys, ["prefix:" + path, "prefix:" + root + path])
 
 
 def build(mgr: ObjectStoreManager, authenticate: Authenticator | None) -> Starlette:
