@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from onestack.core.files import read_chunks
 from onestack.image.drivers.base import ImageStore, ImageWriter
 
 
@@ -78,20 +79,8 @@ class FileImageStore(ImageStore):
             f = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the generator)
         except FileNotFoundError:
             raise KeyError(key) from None
-        return self._chunks(f, start, length)
+        return read_chunks(f, start, length, self.chunk_size)
 
-    def _chunks(self, f: BinaryIO, start: int, length: int | None) -> Iterator[bytes]:
-        with f:
-            f.seek(start)
-            left = length
-            while left is None or left > 0:
-                n = self.chunk_size if left is None else min(self.chunk_size, left)
-                data = f.read(n)
-                if not data:
-                    return
-                if left is not None:
-                    left -= len(data)
-                yield data
 
     def size(self, key: str) -> int:
         try:

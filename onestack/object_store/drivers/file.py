@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
+from onestack.core.files import read_chunks
 from onestack.object_store.drivers.base import BlobStore, BlobWriter, Recovery
 
 LOG = logging.getLogger(__name__)
@@ -138,23 +139,8 @@ class FileBlobStore(BlobStore):
             f = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the generator)
         except FileNotFoundError:
             raise KeyError(key) from None
-        return self._chunks(f, start, length)
+        return read_chunks(f, start, length, self.chunk_size)
 
-    def _chunks(self, f: object, start: int, length: int | None) -> Iterator[bytes]:
-        import io
-
-        assert isinstance(f, io.BufferedReader)
-        with f:
-            f.seek(start)
-            left = length
-            while left is None or left > 0:
-                n = self.chunk_size if left is None else min(self.chunk_size, left)
-                data = f.read(n)
-                if not data:
-                    return
-                if left is not None:
-                    left -= len(data)
-                yield data
 
     def size(self, key: str) -> int:
         try:
