@@ -199,6 +199,3 @@ class CredentialManager:
                 stmt = stmt.where(getattr(Credential, f) == q[f])
         return list(s.scalars(stmt))
 
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(64)

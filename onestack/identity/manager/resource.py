@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onestack.core.db import Database
-from onestack.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from onestack.core.errors import BadRequest, Forbidden, NotFound
 from onestack.identity.manager.common import (
     flush_or_conflict,
     limited,
@@ -367,7 +367,3 @@ PROJECT_FIELDS = {
 def _extra(body: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in known}
 
-
-def check_unique(cond: bool, what: str) -> None:
-    if cond:
-        raise Conflict(what)

@@ -81,7 +81,6 @@ class FileImageStore(ImageStore):
             raise KeyError(key) from None
         return read_chunks(f, start, length, self.chunk_size)
 
-
     def size(self, key: str) -> int:
         try:
             return self.path_for(key).stat().st_size

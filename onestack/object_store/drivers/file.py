@@ -141,7 +141,6 @@ class FileBlobStore(BlobStore):
             raise KeyError(key) from None
         return read_chunks(f, start, length, self.chunk_size)
 
-
     def size(self, key: str) -> int:
         try:
             return self.path_for(key).stat().st_size
