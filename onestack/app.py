@@ -26,7 +26,8 @@ from onestack.core.web import json_response
 
 LOG = logging.getLogger("onestack")
 
-MOUNTS = {"identity": "/identity", "object_store": "/object-store", "image": "/image", "compute": "/compute"}
+MOUNTS = {"identity": "/identity", "object_store": "/object-store", "image": "/image", "compute": "/compute",
+          "network": "/network", "volume": "/volume"}
 
 
 @dataclass
@@ -51,10 +52,21 @@ class Cloud:
             from onestack.image.manager import ImageManager
 
             cloud.services["image"] = ImageManager.from_config(conf, db)
+        if "network" in conf.services.enabled:
+            from onestack.network.manager import NetworkManager
+
+            cloud.services["network"] = NetworkManager(conf, db)
+        if "volume" in conf.services.enabled:
+            from onestack.volume.manager import VolumeManager
+
+            cloud.services["volume"] = VolumeManager(conf, db, image=cloud.services.get("image"),
+                                                     object_store=cloud.services.get("object_store"))
         if "compute" in conf.services.enabled:
             from onestack.compute.manager import ComputeManager
 
-            cloud.services["compute"] = ComputeManager(conf, db, image=cloud.services.get("image"))
+            cloud.services["compute"] = ComputeManager(conf, db, image=cloud.services.get("image"),
+                                                       network=cloud.services.get("network"),
+                                                       volume=cloud.services.get("volume"))
         return cloud
 
     @property
@@ -78,6 +90,10 @@ class Cloud:
             info["generated"] = result.generated
             if result.password:
                 self.write_clouds_yaml(result.password)
+        if "network" in self.services:
+            self.services["network"].bootstrap()
+        if "volume" in self.services:
+            self.services["volume"].bootstrap()
         if "compute" in self.services:
             self.services["compute"].bootstrap()
         if "image" in self.services:
@@ -136,13 +152,27 @@ class Cloud:
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
             routes.append(Mount(MOUNTS["compute"], app=compute_routes.build(self.services["compute"], auth)))
+        if "network" in self.services:
+            from onestack.network.api import routes as network_routes
+
+            auth = self.identity.tokens.context_for if "identity" in self.services else None
+            routes.append(Mount(MOUNTS["network"], app=network_routes.build(self.services["network"], auth).app))
+        if "volume" in self.services:
+            from onestack.volume.api import routes as volume_routes
+
+            auth = self.identity.tokens.context_for if "identity" in self.services else None
+            routes.append(Mount(MOUNTS["volume"], app=volume_routes.build(self.services["volume"], auth).app))
+
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            if "compute" in self.services:
-                self.services["compute"].start()
+            # start in dependency order (network and volume before the compute
+            # workers that plug ports and attach volumes), stop in reverse
+            order = [s for s in ("network", "volume", "compute") if s in self.services]
+            for name in order:
+                self.services[name].start()
             yield
-            if "compute" in self.services:
-                self.services["compute"].stop()
+            for name in reversed(order):
+                self.services[name].stop()
             self.db.dispose()
 
         return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: self._unrouted})

@@ -118,7 +118,9 @@ class CloudFixture:
                              system=system, user_domain=user_domain)
 
 
-def make_cloud(tmp_path: Any, **identity: Any) -> Iterator[CloudFixture]:
+def make_cloud(tmp_path: Any, *, extra: dict[str, Any] | None = None, **identity: Any) -> Iterator[CloudFixture]:
+    """A cloud in ``tmp_path``; ``identity`` settings as keywords, any other settings in
+    ``extra`` (e.g. ``{"services": {"enabled": [...]}, "network": {"driver": "noop"}}``)."""
     overrides: dict[str, Any] = {
         "data_dir": str(tmp_path),
         "identity": {"password_hash_rounds": 4, **identity},
@@ -130,6 +132,8 @@ def make_cloud(tmp_path: Any, **identity: Any) -> Iterator[CloudFixture]:
     if server:
         url, drop = _fresh_database(server)
         overrides["database"] = {"url": url}
+    if extra:
+        overrides = config._merge(overrides, extra)
     conf = config.load(overrides=overrides, environ={})
     cloud = Cloud.build(conf)
     try:

@@ -15,7 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ALL_SERVICES = ("identity", "compute", "image", "network", "volume", "object_store", "dns")
-IMPLEMENTED_SERVICES = ("identity", "object_store", "image", "compute")
+IMPLEMENTED_SERVICES = ("identity", "object_store", "image", "compute", "network", "volume")
+# what a cloud runs with no configuration
+DEFAULT_SERVICES = ("identity", "object_store", "image", "compute")
 
 
 class ConfigError(Exception):
@@ -63,7 +65,7 @@ class DatabaseConfig(_Section):
 
 
 class ServicesConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: list(IMPLEMENTED_SERVICES))
+    enabled: list[str] = Field(default_factory=lambda: list(DEFAULT_SERVICES))
 
     @field_validator("enabled")
     @classmethod
@@ -150,6 +152,32 @@ class ImageConfig(_Section):
     policy_file: str | None = None
 
 
+class NetworkConfig(_Section):
+    # "noop": API only, nothing on the host; "linux": bridges, namespaces, dnsmasq, nftables
+    driver: str = Field("noop", pattern=r"^[a-z][a-z0-9_]*$")
+    # the external network a new cloud starts with (as devstack's ``public``)
+    public_network: str = Field("public", min_length=1, max_length=255)
+    public_cidr: str = "172.24.4.0/24"
+    public_gateway: str | None = Field(None, description="default: the first address of public_cidr")
+    # VXLAN between compute hosts: this host's underlay address (None: single host)
+    vxlan_local_ip: str | None = None
+    vxlan_port: int = Field(4789, ge=1, le=65535)
+    global_physnet_mtu: int = Field(1500, ge=68, le=65535)
+    dns_domain: str = "openstacklocal."
+    state_path: str | None = Field(None, description="default: <data_dir>/network")
+    policy_file: str | None = None
+
+
+class VolumeConfig(_Section):
+    # "fake": in memory; "file": qcow2/raw files via qemu-img
+    driver: str = Field("fake", pattern=r"^[a-z][a-z0-9_]*$")
+    data_path: str | None = Field(None, description="default: <data_dir>/volumes")
+    default_volume_type: str = Field("__DEFAULT__", min_length=1, max_length=255)
+    availability_zone: str = Field("nova", min_length=1, max_length=255)
+    backend_name: str = Field("file", min_length=1, max_length=255)
+    policy_file: str | None = None
+
+
 class BootstrapConfig(_Section):
     admin_username: str = "admin"
     admin_project: str = "admin"
@@ -167,6 +195,8 @@ class Config(_Section):
     image: ImageConfig = Field(default_factory=ImageConfig)
     object_store: ObjectStoreConfig = Field(default_factory=ObjectStoreConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    volume: VolumeConfig = Field(default_factory=VolumeConfig)
 
     # ---- derived values -------------------------------------------------
     @property

@@ -29,10 +29,14 @@ LOG = logging.getLogger(__name__)
 
 
 class ComputeManager:
-    def __init__(self, conf: Config, db: Database, image: Any = None, bus: bus_mod.Bus | None = None) -> None:
+    def __init__(self, conf: Config, db: Database, image: Any = None, bus: bus_mod.Bus | None = None,
+                 network: Any = None, volume: Any = None) -> None:
         self.conf = conf
         self.db = db
         self.image = image
+        # the network and volume services' managers, when they are enabled
+        self.network = network
+        self.volume = volume
         self.bus = bus or bus_mod.from_url(self.bus_url, db=db, wake_dir=conf.data_path / "bus")
         self.flavors = FlavorManager(db)
         self.quotas = QuotaManager(db)
