@@ -91,7 +91,12 @@ class Cloud:
             if result.password:
                 self.write_clouds_yaml(result.password)
         if "network" in self.services:
-            self.services["network"].bootstrap()
+            admin_project_id = None
+            if "identity" in self.services:  # the public network belongs to the admin project
+                with self.db.session() as s:
+                    admin_project_id = self.identity.resource.project_by_name(
+                        s, self.conf.bootstrap.admin_project, "default").id
+            self.services["network"].bootstrap(admin_project_id)
         if "volume" in self.services:
             self.services["volume"].bootstrap()
         if "compute" in self.services:
@@ -139,7 +144,8 @@ class Cloud:
             from onestack.object_store.api import routes as object_store_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
-            swift = object_store_routes.build(self.services["object_store"], auth)
+            cached = self.identity.tokens.cached_context if "identity" in self.services else None
+            swift = object_store_routes.build(self.services["object_store"], auth, cached)
             routes.append(Mount(MOUNTS["object_store"], app=swift))
         if "image" in self.services:
             from onestack.image.api import routes as image_routes

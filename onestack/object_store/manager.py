@@ -16,6 +16,7 @@ counters in SQL (``_count``), so concurrent uploads, overwrites and deletes keep
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ from onestack.core.config import Config
 from onestack.core.db import Database
 from onestack.core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from onestack.object_store.drivers import BlobStore, BlobWriter, load
-from onestack.object_store.errors import PreconditionFailed
+from onestack.object_store.errors import PreconditionFailed, Unprocessable
 from onestack.object_store.models import SwiftAccount, SwiftContainer, SwiftObject
 
 MAX_META_NAME = 128
@@ -181,6 +182,9 @@ class NewObject:
     sysmeta: dict[str, Any] = field(default_factory=dict)
     delete_at: int | None = None
     if_none_match_any: bool = False
+
+
+_A, _C, _O = SwiftAccount.__table__, SwiftContainer.__table__, SwiftObject.__table__
 
 
 def _container_info(c: SwiftContainer) -> ContainerInfo:
@@ -522,8 +526,8 @@ class ObjectStoreManager:
         if s is None:
             with self.session() as s2:
                 return self.check_quota(project_id, container, add_bytes, add_count, s2)
-        acct = s.get(SwiftAccount, project_id)
-        ameta = (acct.meta or {}) if acct else {}
+        ameta = s.connection().execute(
+            sa.select(_A.c.meta).where(_A.c.project_id == project_id)).scalar() or {}
         limits = [int(q) for q in (ameta.get("quota-bytes"), ameta.get(QUOTA_KEY + "bytes"))
                   if q and q.isdigit()]
         qcount = ameta.get(QUOTA_KEY + "count")
@@ -546,56 +550,133 @@ class ObjectStoreManager:
                 self.check_quota(project_id, info, add_bytes, s=s)
             return info
 
+    def put_object_bytes(self, project_id: str, container: str, name: str, data: bytes,
+                         want_etag: str, new: NewObject) -> ObjectInfo:
+        """A small object received whole: check its ETag, write, commit.  The commit
+        checks the container, the quotas and ``If-None-Match``."""
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        if want_etag and want_etag != etag:
+            raise Unprocessable()
+        writer = self.store.writer()
+        try:
+            writer.write(data)
+            writer.finish()
+            return self.commit_object(project_id, container, name, writer, len(data), etag, new)
+        except BaseException:
+            writer.abort()
+            raise
+
     def commit_object(self, project_id: str, container: str, name: str, writer: BlobWriter,
                       size: int, etag: str, new: NewObject) -> ObjectInfo:
         """Make a finished writer the object's content, atomically with its row."""
         key = new_key()
-        old_blob: str | None = None
+        old_blobs: list[str] = []
         # published before the transaction (a crash now leaves an orphan blob, which
         # recovery removes at start), so the container's turn is only database work
         writer.publish(key)
         try:
             with self.session(write=True) as s:
-                c = self._locked_container(s, project_id, container)
-                info = _container_info(c)
-                existing = s.scalar(sa.select(SwiftObject).where(
-                    SwiftObject.container_id == c.id, SwiftObject.name == name))
-                if existing is not None and existing.delete_at is not None and existing.delete_at <= time.time():
-                    self._count(s, c, -1, -existing.size)
-                    s.info.setdefault("after_commit_delete", []).append(existing.blob)
-                    s.delete(existing)
-                    s.flush()
-                    existing = None
-                if new.if_none_match_any and existing is not None:
-                    raise PreconditionFailed()
-                self.check_quota(project_id, info, size - (existing.size if existing else 0),
-                                 0 if existing else 1, s)
-                ts = now_ts()
-                if existing is not None and existing.timestamp >= ts:
-                    ts = round(existing.timestamp + 0.00001, 5)
-                fields = dict(blob=key, size=size, etag=etag, content_type=new.content_type,
-                              timestamp=ts, delete_at=new.delete_at, meta=new.meta,
-                              sysmeta=new.sysmeta)
-                if existing is not None and not self._archive(s, c, existing):
-                    # an overwrite: the row takes the new content in place
-                    old_blob = existing.blob
-                    self._count(s, c, 0, size - existing.size)
-                    for k, v in fields.items():
-                        setattr(existing, k, v)
-                    o = existing
+                c = self._lock_container_row(s, project_id, container)
+                if (c.sysmeta or {}).get("versions_location") or (c.sysmeta or {}).get("history_location"):
+                    result = self._commit_versioned(s, project_id, container, name, key, size, etag,
+                                                    new, old_blobs)
                 else:
-                    o = SwiftObject(project_id=project_id, container_id=c.id, name=name, **fields)
-                    s.add(o)
-                    self._count(s, c, 1, size)
-                s.flush()
-                result = _object_info(o, container)
+                    result = self._commit(s, c, project_id, container, name, key, size, etag, new,
+                                          old_blobs)
             # committed
         except BaseException:
             self.store.delete(key)
             raise
-        if old_blob:
-            self.store.delete(old_blob)
+        for b in old_blobs:
+            self.store.delete(b)
         return result
+
+    def _lock_container_row(self, s: Session, project_id: str, name: str) -> Any:
+        """``_locked_container`` in plain SQL: the container's row, locked until the commit."""
+        conn = s.connection()
+        where = (_C.c.project_id == project_id, _C.c.name == name)
+        conn.execute(sa.update(_C).where(*where).values(object_count=_C.c.object_count))
+        row = conn.execute(sa.select(_C).where(*where).with_for_update()).first()
+        if row is None:
+            raise NotFound("container not found")
+        return row
+
+    def _commit(self, s: Session, c: Any, project_id: str, container: str, name: str, key: str,
+                size: int, etag: str, new: NewObject, old_blobs: list[str]) -> ObjectInfo:
+        """The common case (no versioning), in plain SQL statements: this is the hot
+        path of every small PUT."""
+        conn = s.connection()
+        ex = conn.execute(sa.select(_O.c.id, _O.c.size, _O.c.blob, _O.c.timestamp, _O.c.delete_at)
+                          .where(_O.c.container_id == c.id, _O.c.name == name)).first()
+        d_count = d_bytes = 0
+        if ex is not None and ex.delete_at is not None and ex.delete_at <= time.time():
+            conn.execute(sa.delete(_O).where(_O.c.id == ex.id))  # expired: as if absent
+            old_blobs.append(ex.blob)
+            d_count, d_bytes = -1, -ex.size
+            ex = None
+        if new.if_none_match_any and ex is not None:
+            raise PreconditionFailed()
+        info = ContainerInfo(c.id, c.project_id, c.name, dict(c.meta or {}), dict(c.sysmeta or {}),
+                             c.object_count + d_count, c.bytes_used + d_bytes, c.created_at)
+        self.check_quota(project_id, info, size - (ex.size if ex else 0), 0 if ex else 1, s)
+        ts = now_ts()
+        if ex is not None and ex.timestamp >= ts:
+            ts = round(ex.timestamp + 0.00001, 5)
+        fields = dict(blob=key, size=size, etag=etag, content_type=new.content_type, timestamp=ts,
+                      delete_at=new.delete_at, meta=new.meta, sysmeta=new.sysmeta)
+        if ex is not None:  # an overwrite: the row takes the new content in place
+            conn.execute(sa.update(_O).where(_O.c.id == ex.id).values(**fields))
+            old_blobs.append(ex.blob)
+            oid = ex.id
+            d_bytes += size - ex.size
+        else:
+            oid = conn.execute(sa.insert(_O).values(project_id=project_id, container_id=c.id,
+                                                    name=name, **fields)).inserted_primary_key[0]
+            d_count += 1
+            d_bytes += size
+        if d_count or d_bytes:
+            conn.execute(sa.update(_C).where(_C.c.id == c.id)
+                         .values(object_count=_C.c.object_count + d_count,
+                                 bytes_used=_C.c.bytes_used + d_bytes))
+        return ObjectInfo(oid, project_id, container, name, key, size, etag, new.content_type, ts,
+                          new.delete_at, dict(new.meta), dict(new.sysmeta))
+
+    def _commit_versioned(self, s: Session, project_id: str, container: str, name: str, key: str,
+                          size: int, etag: str, new: NewObject, old_blobs: list[str]) -> ObjectInfo:
+        """A container with X-Versions-Location / X-History-Location: an overwritten
+        object moves aside (``_archive``) instead of being replaced."""
+        c = self._locked_container(s, project_id, container)
+        info = _container_info(c)
+        existing = s.scalar(sa.select(SwiftObject).where(
+            SwiftObject.container_id == c.id, SwiftObject.name == name))
+        if existing is not None and existing.delete_at is not None and existing.delete_at <= time.time():
+            self._count(s, c, -1, -existing.size)
+            old_blobs.append(existing.blob)
+            s.delete(existing)
+            s.flush()
+            existing = None
+        if new.if_none_match_any and existing is not None:
+            raise PreconditionFailed()
+        self.check_quota(project_id, info, size - (existing.size if existing else 0),
+                         0 if existing else 1, s)
+        ts = now_ts()
+        if existing is not None and existing.timestamp >= ts:
+            ts = round(existing.timestamp + 0.00001, 5)
+        fields = dict(blob=key, size=size, etag=etag, content_type=new.content_type,
+                      timestamp=ts, delete_at=new.delete_at, meta=new.meta,
+                      sysmeta=new.sysmeta)
+        if existing is not None and not self._archive(s, c, existing):
+            old_blobs.append(existing.blob)
+            self._count(s, c, 0, size - existing.size)
+            for k, v in fields.items():
+                setattr(existing, k, v)
+            o = existing
+        else:
+            o = SwiftObject(project_id=project_id, container_id=c.id, name=name, **fields)
+            s.add(o)
+            self._count(s, c, 1, size)
+        s.flush()
+        return _object_info(o, container)
 
     def _archive(self, s: Session, c: SwiftContainer, o: SwiftObject) -> bool:
         """X-Versions-Location / X-History-Location: move the old row aside (no byte copy)."""

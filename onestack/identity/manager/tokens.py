@@ -188,6 +188,20 @@ class TokenManager:
                 self._cache[token] = v
         return v
 
+    def cached_context(self, token: str) -> RequestContext | None:
+        """The context of a token validated within ``cache_ttl``, answered without
+        I/O (but a stat of the revocation stamp), or None when ``context_for`` must
+        run (it may read the database).  For callers on an event loop."""
+        if (self._stamp_mtime() != self._stamp_seen
+                or time.monotonic() - self._events_checked >= self.revocation_poll):
+            return None
+        cached = self._cache.get(token)
+        now = time.time()
+        if (cached is None or now - cached.rendered_at >= self.cache_ttl
+                or cached.payload["expires_at"] <= now):
+            return None
+        return dataclasses.replace(cached.ctx)
+
     def context_for(self, token: str) -> RequestContext:
         try:
             # a copy: the cached context is shared, the request id is not

@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
+from starlette.routing import Router
 
+from onestack.core.context import RequestContext
 from onestack.core.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
 from onestack.core.web import Authenticator
 from onestack.object_store import views
@@ -86,15 +87,20 @@ def error_response(err: ApiError, method: str, tid: str) -> Response:
 
 
 class App:
-    def __init__(self, mgr: ObjectStoreManager, authenticate: Authenticator | None) -> None:
+    def __init__(self, mgr: ObjectStoreManager, authenticate: Authenticator | None,
+                 cached_auth: Callable[[str], RequestContext | None] | None = None) -> None:
         self.mgr = mgr
         self.authenticate = authenticate
+        # answers from the token cache without I/O, or None: then ``authenticate``
+        # runs in a thread (it may read the database)
+        self.cached_auth = cached_auth
         self.prefix = mgr.conf.object_store.reseller_prefix
         by_path: dict[str, dict[str, Route]] = {}
         for r in ROUTES:
             by_path.setdefault(r.path, {})[r.method] = r
         self.container_routes = by_path[CONTAINER]
-        self.app = Starlette(routes=[
+        # a bare Router, as core.web's services: the endpoint renders every error
+        self.app = Router(routes=[
             StarletteRoute(path, self._endpoint(methods), methods=list(methods))
             for path, methods in by_path.items()
         ])
@@ -158,7 +164,8 @@ class App:
         if token:
             if self.authenticate is None:
                 raise Unauthorized()
-            call.ctx = await call.run(self.authenticate, token)
+            ctx = self.cached_auth(token) if self.cached_auth is not None else None
+            call.ctx = ctx if ctx is not None else await call.run(self.authenticate, token)
         write = request.method not in READS
         needs_container = not (call.ctx and (
             "ResellerAdmin" in call.ctx.roles or call.ctx.project_id == project_id))
@@ -189,5 +196,6 @@ class App:
         return tempurl_valid(call, keys, ["prefix:" + path, "prefix:" + root + path])
 
 
-def build(mgr: ObjectStoreManager, authenticate: Authenticator | None) -> Starlette:
-    return App(mgr, authenticate).app
+def build(mgr: ObjectStoreManager, authenticate: Authenticator | None,
+          cached_auth: Callable[[str], RequestContext | None] | None = None) -> Router:
+    return App(mgr, authenticate, cached_auth).app
