@@ -9,6 +9,7 @@ A client that disconnects, or sends fewer or more bytes than its
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -47,21 +48,42 @@ def _declared_length(call: Call) -> int | None:
 
 
 async def _receive(call: Call, up: DataUpload) -> None:
-    """Stream the body into ``up`` and commit; on any failure, undo and re-raise."""
+    """Stream the body into ``up`` and commit; on any failure, undo and re-raise.
+
+    Pipelined: while a thread hashes and writes one ``WRITE_BUFFER`` (hashlib and
+    the write drop the GIL), the event loop receives the next; at most two are held.
+    """
     declared = _declared_length(call)
+    pending: asyncio.Future[None] | None = None
+
+    async def settle() -> None:
+        """Let the write in flight end (its error, if any, is raised)."""
+        nonlocal pending
+        if pending is not None:
+            p, pending = pending, None
+            await p
+
     try:
-        buf: list[bytes] = []
-        held = 0
-        async for chunk in call.request.stream():
-            if not chunk:
-                continue
-            buf.append(chunk)
-            held += len(chunk)
-            if held >= WRITE_BUFFER:
-                data, buf, held = b"".join(buf), [], 0
-                await run(up.write, data)
-        if buf:
-            await run(up.write, b"".join(buf))
+        try:
+            buf: list[bytes] = []
+            held = 0
+            async for chunk in call.request.stream():
+                if not chunk:
+                    continue
+                buf.append(chunk)
+                held += len(chunk)
+                if held >= WRITE_BUFFER:
+                    data, buf, held = b"".join(buf), [], 0
+                    await settle()
+                    pending = asyncio.ensure_future(run(up.write, data))
+            await settle()
+            if buf:
+                await run(up.write, b"".join(buf))
+        finally:
+            if pending is not None:  # an error while a write was in flight: let it end first
+                await asyncio.shield(asyncio.wait([pending]))
+                if not pending.cancelled():
+                    pending.exception()  # retrieved: it is not the error that is raised
         if declared is not None and up.size != declared:
             raise BadRequest(f"Received {up.size} bytes of image data, expected {declared} (Content-Length).")
         await run(up.commit)
