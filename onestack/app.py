@@ -173,7 +173,7 @@ class Cloud:
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             # start in dependency order (network and volume before the compute
             # workers that plug ports and attach volumes), stop in reverse
-            order = [s for s in ("network", "volume", "compute") if s in self.services]
+            order = [s for s in ("object_store", "network", "volume", "compute") if s in self.services]
             for name in order:
                 self.services[name].start()
             yield

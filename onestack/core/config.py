@@ -111,6 +111,8 @@ class ObjectStoreConfig(_Section):
     container_listing_limit: int = Field(10000, ge=1)
     account_listing_limit: int = Field(10000, ge=1)
     max_manifest_segments: int = Field(1000, ge=1)
+    # seconds between passes of the object expirer (X-Delete-At); 0 = no expirer
+    expirer_interval: float = Field(300.0, ge=0)
 
 
 class ComputeConfig(_Section):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import threading
 import time
 import uuid
@@ -41,6 +42,8 @@ MAX_META_COUNT = 90
 MAX_META_OVERALL = 4096
 MAX_CONTAINER_NAME = 256
 MAX_OBJECT_NAME = 1024
+
+LOG = logging.getLogger(__name__)
 
 
 def new_key() -> str:
@@ -213,6 +216,7 @@ class ObjectStoreManager:
         # sleeps in steps of up to 100 ms: this process's writers queue here instead
         self._writers: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if db.engine.dialect.name == "sqlite" else contextlib.nullcontext())
+        self._expirer: tuple[threading.Event, threading.Thread] | None = None
 
     @contextlib.contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
@@ -444,8 +448,8 @@ class ObjectStoreManager:
         return out
 
     # ---- objects: reads -----------------------------------------------------------
-    def _reap(self, s: Session, c: SwiftContainer, locked: bool = False) -> None:
-        """Delete expired objects of one container (X-Delete-At in the past)."""
+    def _reap(self, s: Session, c: SwiftContainer, locked: bool = False) -> int:
+        """Delete expired objects of one container (X-Delete-At in the past); how many."""
         now = int(time.time())
         q = sa.select(SwiftObject).where(
             SwiftObject.container_id == c.id, SwiftObject.delete_at.is_not(None),
@@ -462,6 +466,51 @@ class ObjectStoreManager:
         if gone:
             s.flush()
             s.info.setdefault("after_commit_delete", []).extend(blobs)
+        return len(gone)
+
+    def expire_due(self) -> int:
+        """The object expirer's pass: delete every object whose ``X-Delete-At`` has
+        passed, with its bytes, container by container.  Returns how many went.
+
+        Reads already treat such objects as gone; this gives back their space."""
+        now = int(time.time())
+        with self.session() as s:
+            due = list(s.scalars(sa.select(SwiftObject.container_id).where(
+                SwiftObject.delete_at.is_not(None), SwiftObject.delete_at <= now).distinct()))
+        removed = 0
+        for cid in due:
+            with self.session(write=True) as s:
+                c = s.get(SwiftContainer, cid)
+                if c is not None:
+                    removed += self._reap(s, c)
+        return removed
+
+    def start(self) -> None:
+        """Run the object expirer in a thread every ``expirer_interval`` seconds."""
+        interval = self.conf.object_store.expirer_interval
+        if interval <= 0 or self._expirer is not None:
+            return
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                try:
+                    n = self.expire_due()
+                    if n:
+                        LOG.info("object expirer: removed %d expired objects", n)
+                except Exception:  # the next pass tries again
+                    LOG.exception("object expirer pass failed")
+
+        t = threading.Thread(target=loop, name="object-expirer", daemon=True)
+        self._expirer = (stop, t)
+        t.start()
+
+    def stop(self) -> None:
+        if self._expirer is not None:
+            stop, t = self._expirer
+            stop.set()
+            t.join(timeout=10)
+            self._expirer = None
 
     def get_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
         expired: str | None = None
