@@ -21,7 +21,10 @@ class ApiError(Exception):
         status: int | None = None,
         title: str | None = None,
         headers: Mapping[str, str] | None = None,
+        type: str | None = None,
     ) -> None:
+        # an upstream exception class name, for formats that show one (Neutron's "type")
+        self.type = type
         if status is not None:
             self.status = status
         if title is not None:
@@ -99,3 +102,23 @@ def nova_format(err: ApiError) -> dict[str, Any]:
     """The body shape Nova and Cinder share."""
     name = _NOVA_NAMES.get(err.status, "computeFault" if err.status >= 500 else "badRequest")
     return {name: {"code": err.status, "message": err.message}}
+
+
+_NEUTRON_TYPES = {
+    400: "HTTPBadRequest",
+    401: "HTTPUnauthorized",
+    403: "HTTPForbidden",
+    404: "HTTPNotFound",
+    405: "HTTPMethodNotAllowed",
+    409: "HTTPConflict",
+    412: "HTTPPreconditionFailed",
+    413: "HTTPRequestEntityTooLarge",
+    415: "HTTPUnsupportedMediaType",
+    501: "HTTPNotImplemented",
+}
+
+
+def neutron_format(err: ApiError) -> dict[str, Any]:
+    """Neutron's body: ``{"NeutronError": {"type", "message", "detail"}}``."""
+    name = err.type or _NEUTRON_TYPES.get(err.status, "HTTPInternalServerError")
+    return {"NeutronError": {"type": name, "message": err.message, "detail": ""}}

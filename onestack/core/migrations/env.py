@@ -7,7 +7,10 @@ from onestack.core import bus as _bus  # noqa: F401  (bus_messages)
 from onestack.core.db import Base, make_engine
 from onestack.identity import models as _identity_models  # noqa: F401  (registers tables)
 from onestack.image import models as _image_models  # noqa: F401
+from onestack.network import models as _network_models  # noqa: F401
+from onestack.network import models_l3 as _network_l3_models  # noqa: F401
 from onestack.object_store import models as _object_store_models  # noqa: F401
+from onestack.volume import models as _volume_models  # noqa: F401
 
 target_metadata = Base.metadata
 

@@ -1,0 +1,1 @@
+"""Neutron v2.0 HTTP layer: ``routes.py`` holds the one route table."""

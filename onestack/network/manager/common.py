@@ -1,0 +1,145 @@
+"""Shared pieces of the network managers: Neutron's errors, the retry loop for
+racing transactions, standard attributes, If-Match on revision numbers."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import exc as db_exc
+
+from onestack.core.db import utcnow
+from onestack.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# device owners that belong to the L3 side: deleting such a port through the port
+# API is a 409 (L3PortInUse) while its router exists
+ROUTER_OWNERS = frozenset({
+    "network:router_interface", "network:router_gateway", "network:floatingip",
+    "network:router_interface_distributed", "network:ha_router_replicated_interface",
+    "network:router_centralized_snat",
+})
+DHCP_OWNER = "network:dhcp"
+
+
+class RetryRequest(Exception):
+    """Raised inside a transaction whose outcome lost a race (an IP or MAC another
+    transaction took first): the whole unit of work runs again."""
+
+
+def retrying(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run ``fn`` again (a new transaction each time) when it lost a race: a
+    ``RetryRequest``, a deadlock (MariaDB, PostgreSQL) or SQLite's "database is
+    locked" for a read transaction that another writer overtook."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        delay = 0.002
+        for attempt in range(60):
+            try:
+                return fn(*args, **kwargs)
+            except RetryRequest:
+                pass
+            except db_exc.OperationalError as e:
+                text = str(e.orig).lower() if e.orig is not None else str(e).lower()
+                if not any(w in text for w in ("locked", "deadlock", "could not serialize", "busy")):
+                    raise
+            except db_exc.IntegrityError as e:
+                # a generated value (MAC, segmentation id) someone else took; explicit
+                # values are checked before the insert and raise their own 409
+                if attempt > 20:
+                    raise
+                LOG.debug("integrity error, retrying: %s", e)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.1)
+        raise Conflict("The request could not be completed: too much contention, try again.")
+
+    return wrapper
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def not_found(kind: str, rid: Any) -> NotFound:
+    """``NetworkNotFound`` etc. with upstream's messages."""
+    names = {"Network": "Network", "Subnet": "Subnet", "Port": "Port", "SubnetPool": "Subnet pool"}
+    label = names.get(kind, kind)
+    return NotFound(f"{label} {rid} could not be found.", type=f"{kind}NotFound")
+
+
+def bad_request(message: str, type: str = "HTTPBadRequest") -> BadRequest:
+    return BadRequest(message, type=type)
+
+
+def invalid_input(message: str) -> BadRequest:
+    return BadRequest(f"Invalid input for operation: {message}.", type="InvalidInput")
+
+
+def conflict(message: str, type: str) -> Conflict:
+    return Conflict(message, type=type)
+
+
+def policy_denied(rule: str) -> Forbidden:
+    return Forbidden(f"({rule}) is disallowed by policy", type="PolicyNotAuthorized")
+
+
+def over_quota(resource: str) -> Conflict:
+    return Conflict(f"Quota exceeded for resources: ['{resource}'].", type="OverQuota")
+
+
+def touch(row: Any) -> None:
+    """A change to a resource: bump ``revision_number`` and ``updated_at``."""
+    row.revision_number = (row.revision_number or 0) + 1
+    row.updated_at = utcnow()
+
+
+def check_if_match(row: Any, if_match: str | None) -> None:
+    """``If-Match: revision_number=N``: 412 unless the resource is at revision N."""
+    if not if_match:
+        return
+    for part in if_match.split(","):
+        part = part.strip()
+        if not part.startswith("revision_number="):
+            continue
+        try:
+            wanted = int(part.split("=", 1)[1])
+        except ValueError:
+            raise bad_request(f"Invalid If-Match header: {part}") from None
+        if row.revision_number != wanted:
+            raise ApiError(
+                f"Constrained to {wanted}, but current revision is {row.revision_number}",
+                status=412, type="RevisionNumberConstraintFailed",
+            )
+
+
+def std_attrs(row: Any) -> dict[str, Any]:
+    return {
+        "description": row.description,
+        "revision_number": row.revision_number,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def tf(value: Any) -> str:
+    """Booleans as policy targets compare them."""
+    return "True" if value else "False"
+
+
+def require_dict(body: Any, key: str) -> dict[str, Any]:
+    if not isinstance(body, Mapping) or not isinstance(body.get(key), Mapping):
+        raise bad_request(f"Resource body required: '{key}' is missing or not an object.")
+    return dict(body[key])
