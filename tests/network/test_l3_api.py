@@ -539,3 +539,22 @@ def test_external_network_deleted_with_its_floating_ips(net: Net) -> None:
     assert [f["id"] for f in listed] == [fip["id"]]
     net.ok("DELETE", f"/networks/{ext['id']}", net.admin, 204)
     assert net.req("GET", f"/floatingips/{fip['id']}", net.admin).status_code == 404
+
+
+def test_admin_chooses_gateway_address(net: Net) -> None:
+    public_subnet = net.ok("GET", f"/subnets?network_id={net.public_id}", net.admin)["subnets"][0]
+    cidr = ipaddress.ip_network(public_subnet["cidr"])
+    first, second = str(cidr[-20]), str(cidr[-21])
+    r = net.router(net.admin, external_gateway_info={
+        "network_id": net.public_id, "external_fixed_ips": [{"ip_address": first}]})
+    assert r["external_gateway_info"]["external_fixed_ips"] == [
+        {"subnet_id": public_subnet["id"], "ip_address": first}]
+    up = net.ok("PUT", f"/routers/{r['id']}", net.admin, json={"router": {"external_gateway_info": {
+        "network_id": net.public_id, "external_fixed_ips": [
+            {"subnet_id": public_subnet["id"], "ip_address": second}]}}})["router"]
+    assert up["external_gateway_info"]["external_fixed_ips"][0]["ip_address"] == second
+    assert net.synced[-1].gateway.ip_cidrs[0].startswith(second + "/")
+    # the address is taken now
+    assert net.req("POST", "/routers", net.admin, json={"router": {"external_gateway_info": {
+        "network_id": net.public_id, "external_fixed_ips": [{"ip_address": second}]}}}).status_code == 409
+    net.ok("DELETE", f"/routers/{r['id']}", net.admin, 204)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from onestack.core.errors import BadRequest
-from onestack.network.manager import secgroups as sg
+from onestack.network.manager import sg_rules as sg
 
 
 def _rule(**kw: Any) -> dict[str, Any]:
