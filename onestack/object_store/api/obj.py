@@ -164,8 +164,21 @@ def _read_whole(call: SwiftCall, seg: Seg) -> bytes:
     return b"".join(call.mgr.read(seg.blob, seg.offset, seg.length))
 
 
+def _resolve_and_read(call: SwiftCall) -> tuple[ObjectInfo, Plan, bytes | None]:
+    """``_resolve``, and for a plain GET of a small whole object its bytes too, in the
+    same thread hop (None when it must be read otherwise, or it went meanwhile)."""
+    o, plan = _resolve(call)
+    if (call.method == "GET" and "range" not in call.headers and len(plan.segs) == 1
+            and plan.size <= SMALL_BODY and "multipart-manifest" not in call.query):
+        try:
+            return o, plan, _read_whole(call, plan.segs[0])
+        except KeyError:
+            pass
+    return o, plan, None
+
+
 async def _read(call: SwiftCall, retry: bool = True) -> Response:
-    o, plan = await call.run(_resolve, call)
+    o, plan, prefetched = await call.run(_resolve_and_read, call)
     headers = object_headers(call, o, plan)
     manifest_get = call.query.get("multipart-manifest") == "get"
     if manifest_get and o.is_slo:
@@ -192,7 +205,9 @@ async def _read(call: SwiftCall, retry: bool = True) -> Response:
     ranges = parse_ranges(call.headers.get("range"), plan.size)
     if not ranges:
         if call.method == "GET" and len(plan.segs) == 1 and plan.size <= SMALL_BODY:
-            # a small object in one thread hop (open and read), not a stream
+            # a small object read whole (with its row, in one thread hop), not a stream
+            if prefetched is not None:
+                return _full(call, plan, headers, prefetched)
             try:
                 body = await call.run(_read_whole, call, plan.segs[0])
             except KeyError:  # overwritten or deleted since its row was read: again
