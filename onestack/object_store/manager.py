@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from onestack.core.config import Config
@@ -585,7 +586,7 @@ class ObjectStoreManager:
 
     # ---- objects: writes ----------------------------------------------------------
     def check_quota(self, project_id: str, container: ContainerInfo, add_bytes: int,
-                    add_count: int = 1, s: Session | None = None) -> None:
+                    add_count: int = 1, s: Session | Connection | None = None) -> None:
         """Raise 413 if adding an object would pass a container or account quota."""
         qb = container.meta.get("quota-bytes")
         if qb and qb.isdigit() and container.bytes_used + add_bytes > int(qb):
@@ -596,8 +597,7 @@ class ObjectStoreManager:
         if s is None:
             with self.session() as s2:
                 return self.check_quota(project_id, container, add_bytes, add_count, s2)
-        ameta = s.connection().execute(
-            sa.select(_A.c.meta).where(_A.c.project_id == project_id)).scalar() or {}
+        ameta = s.execute(sa.select(_A.c.meta).where(_A.c.project_id == project_id)).scalar() or {}
         limits = [int(q) for q in (ameta.get("quota-bytes"), ameta.get(QUOTA_KEY + "bytes"))
                   if q and q.isdigit()]
         qcount = ameta.get(QUOTA_KEY + "count")
@@ -645,14 +645,19 @@ class ObjectStoreManager:
         # recovery removes at start), so the container's turn is only database work
         writer.publish(key)
         try:
-            with self.session(write=True) as s:
-                c = self._lock_container_row(s, project_id, container)
-                if (c.sysmeta or {}).get("versions_location") or (c.sysmeta or {}).get("history_location"):
-                    result = self._commit_versioned(s, project_id, container, name, key, size, etag,
-                                                    new, old_blobs)
-                else:
-                    result = self._commit(s, c, project_id, container, name, key, size, etag, new,
-                                          old_blobs)
+            result: ObjectInfo | None = None
+            # the common case on a bare connection (no ORM session: this is the hot
+            # path of every small PUT)
+            with self._writers, self.db.engine.begin() as conn:
+                c = self._lock_container_row(conn, project_id, container)
+                sysmeta = c.sysmeta or {}
+                if not (sysmeta.get("versions_location") or sysmeta.get("history_location")):
+                    result = self._commit(conn, c, project_id, container, name, key, size, etag,
+                                          new, old_blobs)
+            if result is None:  # a versioned container: objects move aside (ORM work)
+                with self.session(write=True) as s:
+                    result = self._commit_versioned(s, project_id, container, name, key, size,
+                                                    etag, new, old_blobs)
             # committed
         except BaseException:
             self.store.delete(key)
@@ -661,9 +666,8 @@ class ObjectStoreManager:
             self.store.delete(b)
         return result
 
-    def _lock_container_row(self, s: Session, project_id: str, name: str) -> Any:
+    def _lock_container_row(self, conn: Connection, project_id: str, name: str) -> Any:
         """``_locked_container`` in plain SQL: the container's row, locked until the commit."""
-        conn = s.connection()
         where = (_C.c.project_id == project_id, _C.c.name == name)
         conn.execute(sa.update(_C).where(*where).values(object_count=_C.c.object_count))
         row = conn.execute(sa.select(_C).where(*where).with_for_update()).first()
@@ -671,11 +675,9 @@ class ObjectStoreManager:
             raise NotFound("container not found")
         return row
 
-    def _commit(self, s: Session, c: Any, project_id: str, container: str, name: str, key: str,
-                size: int, etag: str, new: NewObject, old_blobs: list[str]) -> ObjectInfo:
-        """The common case (no versioning), in plain SQL statements: this is the hot
-        path of every small PUT."""
-        conn = s.connection()
+    def _commit(self, conn: Connection, c: Any, project_id: str, container: str, name: str,
+                key: str, size: int, etag: str, new: NewObject, old_blobs: list[str]) -> ObjectInfo:
+        """The common case (no versioning), in plain SQL statements."""
         ex = conn.execute(sa.select(_O.c.id, _O.c.size, _O.c.blob, _O.c.timestamp, _O.c.delete_at)
                           .where(_O.c.container_id == c.id, _O.c.name == name)).first()
         d_count = d_bytes = 0
@@ -688,7 +690,7 @@ class ObjectStoreManager:
             raise PreconditionFailed()
         info = ContainerInfo(c.id, c.project_id, c.name, dict(c.meta or {}), dict(c.sysmeta or {}),
                              c.object_count + d_count, c.bytes_used + d_bytes, c.created_at)
-        self.check_quota(project_id, info, size - (ex.size if ex else 0), 0 if ex else 1, s)
+        self.check_quota(project_id, info, size - (ex.size if ex else 0), 0 if ex else 1, conn)
         ts = now_ts()
         if ex is not None and ex.timestamp >= ts:
             ts = round(ex.timestamp + 0.00001, 5)
