@@ -191,6 +191,31 @@ class NewObject:
 _A, _C, _O = SwiftAccount.__table__, SwiftContainer.__table__, SwiftObject.__table__
 
 
+class _Q:
+    """The hot paths' statements, built once (SQLAlchemy then reuses their compiled
+    form without building and hashing a new statement per request)."""
+
+    _by_name = (_C.c.project_id == sa.bindparam("p"), _C.c.name == sa.bindparam("n"))
+    lock_container = sa.update(_C).where(*_by_name).values(object_count=_C.c.object_count)
+    container_for_update = sa.select(_C).where(*_by_name).with_for_update()
+    existing = sa.select(_O.c.id, _O.c.size, _O.c.blob, _O.c.timestamp, _O.c.delete_at).where(
+        _O.c.container_id == sa.bindparam("cid"), _O.c.name == sa.bindparam("n"))
+    delete_object = sa.delete(_O).where(_O.c.id == sa.bindparam("oid"))
+    update_object = sa.update(_O).where(_O.c.id == sa.bindparam("oid"))
+    insert_object = sa.insert(_O)
+    count = sa.update(_C).where(_C.c.id == sa.bindparam("cid")).values(
+        object_count=_C.c.object_count + sa.bindparam("dc", type_=sa.BigInteger),
+        bytes_used=_C.c.bytes_used + sa.bindparam("db", type_=sa.BigInteger))
+    account_meta = sa.select(_A.c.meta).where(_A.c.project_id == sa.bindparam("p"))
+    object_read = (
+        sa.select(_C.c.id.label("cid"), _O.c.id, _O.c.project_id, _O.c.name, _O.c.blob, _O.c.size,
+                  _O.c.etag, _O.c.content_type, _O.c.timestamp, _O.c.delete_at, _O.c.meta,
+                  _O.c.sysmeta)
+        .select_from(_C.outerjoin(_O, sa.and_(_O.c.container_id == _C.c.id,
+                                              _O.c.name == sa.bindparam("o", type_=_O.c.name.type))))
+        .where(*_by_name))
+
+
 def _container_info(c: SwiftContainer) -> ContainerInfo:
     return ContainerInfo(c.id, c.project_id, c.name, dict(c.meta or {}), dict(c.sysmeta or {}),
                          c.object_count, c.bytes_used, c.created_at)
@@ -516,12 +541,7 @@ class ObjectStoreManager:
     def get_object(self, project_id: str, container: str, name: str) -> ObjectInfo:
         # the hot path of every GET and HEAD: one plain-SQL read, no ORM session
         with self.db.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(_C.c.id.label("cid"), _O.c.id, _O.c.project_id, _O.c.name, _O.c.blob,
-                          _O.c.size, _O.c.etag, _O.c.content_type, _O.c.timestamp, _O.c.delete_at,
-                          _O.c.meta, _O.c.sysmeta)
-                .select_from(_C.outerjoin(_O, sa.and_(_O.c.container_id == _C.c.id, _O.c.name == name)))
-                .where(_C.c.project_id == project_id, _C.c.name == container)).first()
+            row = conn.execute(_Q.object_read, {"p": project_id, "n": container, "o": name}).first()
         if row is None:
             raise NotFound("container not found")
         if row.id is None:
@@ -597,7 +617,7 @@ class ObjectStoreManager:
         if s is None:
             with self.session() as s2:
                 return self.check_quota(project_id, container, add_bytes, add_count, s2)
-        ameta = s.execute(sa.select(_A.c.meta).where(_A.c.project_id == project_id)).scalar() or {}
+        ameta = s.execute(_Q.account_meta, {"p": project_id}).scalar() or {}
         limits = [int(q) for q in (ameta.get("quota-bytes"), ameta.get(QUOTA_KEY + "bytes"))
                   if q and q.isdigit()]
         qcount = ameta.get(QUOTA_KEY + "count")
@@ -668,21 +688,19 @@ class ObjectStoreManager:
 
     def _lock_container_row(self, conn: Connection, project_id: str, name: str) -> Any:
         """``_locked_container`` in plain SQL: the container's row, locked until the commit."""
-        where = (_C.c.project_id == project_id, _C.c.name == name)
-        conn.execute(sa.update(_C).where(*where).values(object_count=_C.c.object_count))
-        row = conn.execute(sa.select(_C).where(*where).with_for_update()).first()
+        conn.execute(_Q.lock_container, {"p": project_id, "n": name})
+        row = conn.execute(_Q.container_for_update, {"p": project_id, "n": name}).first()
         if row is None:
             raise NotFound("container not found")
         return row
 
     def _commit(self, conn: Connection, c: Any, project_id: str, container: str, name: str,
                 key: str, size: int, etag: str, new: NewObject, old_blobs: list[str]) -> ObjectInfo:
-        """The common case (no versioning), in plain SQL statements."""
-        ex = conn.execute(sa.select(_O.c.id, _O.c.size, _O.c.blob, _O.c.timestamp, _O.c.delete_at)
-                          .where(_O.c.container_id == c.id, _O.c.name == name)).first()
+        """The common case (no versioning), with prepared plain-SQL statements."""
+        ex = conn.execute(_Q.existing, {"cid": c.id, "n": name}).first()
         d_count = d_bytes = 0
         if ex is not None and ex.delete_at is not None and ex.delete_at <= time.time():
-            conn.execute(sa.delete(_O).where(_O.c.id == ex.id))  # expired: as if absent
+            conn.execute(_Q.delete_object, {"oid": ex.id})  # expired: as if absent
             old_blobs.append(ex.blob)
             d_count, d_bytes = -1, -ex.size
             ex = None
@@ -697,19 +715,17 @@ class ObjectStoreManager:
         fields = dict(blob=key, size=size, etag=etag, content_type=new.content_type, timestamp=ts,
                       delete_at=new.delete_at, meta=new.meta, sysmeta=new.sysmeta)
         if ex is not None:  # an overwrite: the row takes the new content in place
-            conn.execute(sa.update(_O).where(_O.c.id == ex.id).values(**fields))
+            conn.execute(_Q.update_object, {"oid": ex.id, **fields})
             old_blobs.append(ex.blob)
             oid = ex.id
             d_bytes += size - ex.size
         else:
-            oid = conn.execute(sa.insert(_O).values(project_id=project_id, container_id=c.id,
-                                                    name=name, **fields)).inserted_primary_key[0]
+            oid = conn.execute(_Q.insert_object, {"project_id": project_id, "container_id": c.id,
+                                                  "name": name, **fields}).inserted_primary_key[0]
             d_count += 1
             d_bytes += size
         if d_count or d_bytes:
-            conn.execute(sa.update(_C).where(_C.c.id == c.id)
-                         .values(object_count=_C.c.object_count + d_count,
-                                 bytes_used=_C.c.bytes_used + d_bytes))
+            conn.execute(_Q.count, {"cid": c.id, "dc": d_count, "db": d_bytes})
         return ObjectInfo(oid, project_id, container, name, key, size, etag, new.content_type, ts,
                           new.delete_at, dict(new.meta), dict(new.sysmeta))
 
