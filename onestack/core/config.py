@@ -139,6 +139,9 @@ class ImageConfig(_Section):
     max_image_size: int = Field(1024**4, ge=1)
     list_limit_default: int = Field(25, ge=1)
     list_limit_max: int = Field(1000, ge=1)
+    # the multihash of image data (``os_hash_algo``/``os_hash_value``), as Glance's
+    # [DEFAULT] hashing_algorithm; the MD5 ``checksum`` is always computed too
+    hashing_algorithm: Literal["sha512", "sha384", "sha256", "sha3_512", "sha3_256", "blake2b"] = "sha512"
     property_quota: int = Field(128, ge=0)
     tag_quota: int = Field(128, ge=0)
     member_quota: int = Field(128, ge=0)

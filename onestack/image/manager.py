@@ -61,7 +61,6 @@ from onestack.image.drivers import ImageStore, ImageWriter, load
 from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
 from onestack.image.patch import Change
 
-HASH_ALGO = "sha512"
 _HASHERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-md5")
 _REQUEST_VALIDATOR = jsonschema.Draft7Validator(schemas.IMAGE_REQUEST)
 
@@ -98,7 +97,11 @@ class DataUpload:
     stage: bool = False
     size: int = 0
     md5: Any = field(default_factory=hashlib.md5)
-    sha: Any = field(default_factory=lambda: hashlib.new(HASH_ALGO))
+    sha: Any = None  # the multihash (``os_hash_algo``), made in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.sha is None:
+            self.sha = hashlib.new(self.mgr.conf.image.hashing_algorithm)
     done: bool = False
 
     def write(self, data: bytes) -> None:
@@ -492,7 +495,7 @@ class ImageManager:
             values.update(stage_key=key)
         else:
             values.update(
-                status="active", size=up.size, checksum=up.md5.hexdigest(), os_hash_algo=HASH_ALGO,
+                status="active", size=up.size, checksum=up.md5.hexdigest(), os_hash_algo=up.sha.name,
                 os_hash_value=up.sha.hexdigest(), data_key=key,
             )
         published = False

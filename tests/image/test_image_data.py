@@ -60,6 +60,22 @@ def test_upload_download_hashes(glance: Glance, cloud: CloudFixture) -> None:
     assert glance.upload(img["id"], b"again").status_code == 409
 
 
+def test_hashing_algorithm_is_configurable(glance: Glance, cloud: CloudFixture) -> None:
+    """As Glance's [DEFAULT] hashing_algorithm: os_hash_algo follows the setting, the
+    MD5 checksum stays."""
+    conf = cloud.cloud.conf.image
+    data = _blob(MB + 7)
+    conf.hashing_algorithm = "sha256"
+    try:
+        img = glance.create(disk_format="raw", container_format="bare")
+        assert glance.upload(img["id"], data).status_code == 204
+    finally:
+        conf.hashing_algorithm = "sha512"
+    got = glance.get(img["id"]).json()
+    assert got["os_hash_algo"] == "sha256" and got["os_hash_value"] == hashlib.sha256(data).hexdigest()
+    assert got["checksum"] == hashlib.md5(data).hexdigest()
+
+
 def test_chunked_upload(glance: Glance) -> None:
     parts = [_blob(100_000) for _ in range(20)]
 
