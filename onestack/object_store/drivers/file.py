@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
-from onestack.core.files import read_chunks
+from onestack.core.files import WritebackTracker, read_chunks
 from onestack.object_store.drivers.base import BlobStore, BlobWriter, Recovery
 
 LOG = logging.getLogger(__name__)
@@ -34,9 +34,13 @@ class FileBlobWriter(BlobWriter):
         self.path = Path(name)
         self.f = os.fdopen(fd, "wb")
         self.done = False
+        self.writeback = WritebackTracker()
 
     def write(self, data: bytes) -> None:
         self.f.write(data)
+        if self.writeback.due(len(data)):  # a big object: let the disk start on it now
+            self.f.flush()
+            self.writeback.kick(self.f.fileno())
 
     def finish(self) -> None:
         self.f.flush()
