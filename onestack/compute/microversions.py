@@ -3,7 +3,7 @@
 Handlers never compare strings: they ask ``mv(call) >= (2, 47)``.  The table is
 the one place to read what a version means; views and schemas cite versions
 from it.  Entries marked "(n/a)" change APIs this cloud does not serve yet
-(migrations, volumes, interfaces, consoles, cells); the version is accepted and
+(migrations, interfaces, consoles, cells, shelving); the version is accepted and
 behaves like its predecessor for everything we do serve.
 """
 
@@ -75,7 +75,7 @@ CHANGES: dict[str, str] = {
     "2.46": "instance action request_id",
     "2.47": "server flavor embedded (vcpus, ram, disk, ephemeral, swap, original_name, extra_specs)",
     "2.48": "(n/a) server diagnostics",
-    "2.49": "(n/a) tagged attach",
+    "2.49": "tag on os-volume_attachments create",
     "2.50": "server_groups and server_group_members in quota class sets",
     "2.51": "(n/a) volume-extended events",
     "2.52": "tags at server create",
@@ -96,7 +96,7 @@ CHANGES: dict[str, str] = {
     "2.67": "(n/a) block device volume_type",
     "2.68": "(n/a) evacuate force removed",
     "2.69": "(n/a) down-cell partial results",
-    "2.70": "(n/a) device tags in attachment views",
+    "2.70": "tag in os-volume_attachments views",
     "2.71": "server_groups in server show",
     "2.72": "(n/a) ports with resource requests",
     "2.73": "lock with locked_reason",
@@ -105,17 +105,17 @@ CHANGES: dict[str, str] = {
     "2.76": "(n/a) power-update external event",
     "2.77": "(n/a) unshelve availability_zone",
     "2.78": "(n/a) server topology",
-    "2.79": "(n/a) delete_on_termination",
+    "2.79": "delete_on_termination on os-volume_attachments create and views",
     "2.80": "(n/a) migrations user/project filter",
     "2.81": "(n/a) image cache",
     "2.82": "(n/a) accelerator events",
     "2.83": "more server list filters for non-admins",
     "2.84": "instance action event details",
-    "2.85": "(n/a) volume attachment update",
+    "2.85": "PUT os-volume_attachments changes delete_on_termination (else: swap, Cinder's)",
     "2.86": "(n/a) extra spec validation",
     "2.87": "(n/a) rescue of volume-backed servers",
     "2.88": "hypervisor views drop inventory fields; statistics removed",
-    "2.89": "(n/a) volume attachment ids",
+    "2.89": "attachment_id and bdm_uuid instead of id in os-volume_attachments views",
     "2.90": "configurable hostname; OS-EXT-SRV-ATTR:hostname for everyone",
     "2.91": "(n/a) unshelve to host",
     "2.92": "keypair generation removed: public_key required",

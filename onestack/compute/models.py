@@ -234,3 +234,34 @@ class InstanceSecurityGroup(Base):
     group_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("compute_security_groups.id", ondelete="CASCADE"), primary_key=True,
         index=True)
+
+
+class BlockDeviceMapping(Base):
+    """A volume a server has (nova's block_device_mapping, volumes only): attached
+    with os-volume_attachments or given at boot (``block_device_mapping_v2``).
+    ``volume_id`` is None until the worker has made the volume of a boot-time
+    image/blank/snapshot mapping.  The row goes when the volume is detached."""
+
+    __tablename__ = "compute_block_device_mappings"
+    __table_args__ = (sa.UniqueConstraint("instance_uuid", "volume_id"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey("compute_instances.uuid", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ID, index=True)
+    source_type: Mapped[str] = mapped_column(sa.String(16))       # volume, image, snapshot, blank
+    destination_type: Mapped[str] = mapped_column(sa.String(16))  # volume
+    volume_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
+    image_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    snapshot_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    attachment_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    volume_size: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    boot_index: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    device_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    tag: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
+    delete_on_termination: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # attaching -> attached -> detaching (the worker moves it)
+    status: Mapped[str] = mapped_column(sa.String(16), default="attaching")
+    connection_info: Mapped[dict[str, Any] | None] = mapped_column(JSONText, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from onestack.compute import metadata
 from onestack.compute.drivers.base import (
     ComputeDriver,
     DriverError,
@@ -27,9 +28,11 @@ from onestack.compute.drivers.base import (
     PowerState,
 )
 from onestack.compute.manager import common as c
+from onestack.compute.manager import networking
 from onestack.compute.manager.hosts import HostManager
 from onestack.compute.manager.servers import mark_deleted
 from onestack.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.compute.volume_node import VolumeNode
 from onestack.core.bus import Bus
 from onestack.core.context import RequestContext
 from onestack.core.db import Database, utcnow
@@ -51,8 +54,14 @@ def _ctx(payload: dict[str, Any] | None) -> RequestContext:
 
 class Worker:
     def __init__(self, db: Database, driver: ComputeDriver, host: str, availability_zone: str,
-                 image: Any = None, state_path: Path | None = None) -> None:
+                 image: Any = None, state_path: Path | None = None, network: Any = None,
+                 volume: Any = None) -> None:
         self.db = db
+        # the volume service's manager (None: servers have no volumes)
+        self.volume = volume
+        self.volumes = VolumeNode(self)
+        # the network service's manager (None: user-mode NICs, as without Neutron)
+        self.network = network
         self.driver = driver
         self.host = host
         self.az = availability_zone
@@ -74,6 +83,7 @@ class Worker:
             "rebuild_instance": self.rebuild, "resize_instance": self.resize,
             "revert_resize": self.revert_resize, "snapshot_instance": self.snapshot,
         }
+        self._handlers.update(self.volumes.handlers())
 
     # ---- life cycle ---------------------------------------------------------------
     def start(self, bus: Bus) -> None:
@@ -104,6 +114,7 @@ class Worker:
         present = set(self.driver.list_instances())
         pending = {str(p.get("uuid")) for m, p in bus.pending(topic(self.host))
                    if m == "build_instance"} if bus is not None else set()
+        released: list[str] = []
         with self.db.session() as s:
             rows = list(s.scalars(sa.select(Instance).where(Instance.host == self.host,
                                                             Instance.deleted.is_(False))))
@@ -112,6 +123,7 @@ class Worker:
                 if inst.task_state == c.DELETING:
                     self.driver.destroy(inst.uuid)
                     mark_deleted(s, inst)
+                    released.append(inst.uuid)
                     continue
                 if inst.vm_state == c.BUILDING:
                     if inst.uuid in pending:
@@ -124,6 +136,7 @@ class Worker:
                         continue
                     if inst.uuid in present:
                         self.driver.destroy(inst.uuid)  # half-built: nothing may be left behind
+                    released.append(inst.uuid)
                     inst.vm_state, inst.task_state = c.ERROR, None
                     inst.fault = c.fault(500, "Build was interrupted by a restart of its compute host.")
                     self._finish(s, inst, "Error")
@@ -133,9 +146,26 @@ class Worker:
                     inst.power_state = int(self.driver.get_power_state(inst.uuid))
                 elif inst.vm_state in (c.ACTIVE, c.PAUSED, c.SUSPENDED, c.RESCUED, c.RESIZED):
                     inst.vm_state, inst.power_state = c.STOPPED, int(PowerState.SHUTDOWN)
+            live = [i.uuid for i in rows if i.uuid in present and i.uuid not in released]
         for u in present - known:
             LOG.info("destroying %s: the driver has it, the database does not", u)
             self.driver.destroy(u)
+        for u in released:
+            self._release_ports(u)
+        self.volumes.reconcile(bus, set(released))
+        self._replug(live)
+
+    def _replug(self, uuids: list[str]) -> None:
+        """After a restart: the ports of every guest this host still has are
+        plugged again (the tap devices QEMU holds keep their names)."""
+        if self.network is None or not uuids:
+            return
+        for uuid, ports in self.network.ports_for_servers(uuids).items():
+            for p in ports:
+                try:
+                    self.network.plug(p["id"], self.host)
+                except Exception:
+                    LOG.exception("re-plugging port %s of %s failed", p["id"], uuid)
 
     def _running(self, uuid: str) -> bool:
         try:
@@ -147,7 +177,29 @@ class Worker:
         """Synchronous questions from API processes (``Bus.call``)."""
         if method == "console_output":
             return self.driver.get_console_output(payload["uuid"], payload.get("length"))
+        if method == "extend_volume":
+            return self.volumes.extend(payload["uuid"], payload["volume_id"], int(payload["size_gb"]))
+        if method == "attach_interface":
+            return self.attach_interface(payload["uuid"], payload["port"])
+        if method == "detach_interface":
+            return self.detach_interface(payload["uuid"], payload["port_id"])
         raise DriverError(f"unknown call {method}")
+
+    # ---- interface hot-plug (os-interface; synchronous, as nova's attach is) -------------
+    def attach_interface(self, uuid: str, port: dict[str, Any]) -> None:
+        if self.network is None:
+            raise DriverError("this compute host has no network service")
+        nic = self._plug(port)
+        try:
+            self.driver.attach_interface(uuid, nic)
+        except BaseException:
+            self.network.unplug(port["id"])
+            raise
+
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        self.driver.detach_interface(uuid, port_id)
+        if self.network is not None:
+            self.network.unplug(port_id)
 
     def handle(self, method: str, payload: dict[str, Any]) -> None:
         fn = self._handlers.get(method)
@@ -190,16 +242,21 @@ class Worker:
             self._finish(s, inst, "Success")
 
     def _failed(self, uuid: str, method: str, err: Exception) -> None:
+        released = False
         with self.db.session() as s:
             inst = s.get(Instance, uuid)
             if inst is None or inst.deleted:
                 return
             if method == "build_instance" or method == "rebuild_instance":
                 inst.vm_state = c.ERROR
+                if method == "build_instance":
+                    released = True
             inst.task_state = None
             inst.fault = c.fault(500, str(err) or err.__class__.__name__, err.__class__.__name__)
             inst.updated_at = utcnow()
             self._finish(s, inst, "Error")
+        if released:  # nova: a build that failed gives its network back
+            self._release_ports(uuid)
 
     def _simple(self, call: Callable[[str], None], vm_state: str, power: PowerState
                 ) -> Callable[[dict[str, Any]], None]:
@@ -225,6 +282,17 @@ class Worker:
                 spec.kernel_cmdline = str(img.get("os_command_line") or "") or None
         if inst.key_data:
             spec.key_pair = KeyPair(name=inst.key_name or "", public_key=inst.key_data, type=inst.key_type or "ssh")
+        self.volumes.add_to_spec(inst, spec, ctx)
+        if self.network is not None:
+            ports = networking.ordered(self.network.ports_for_servers([inst.uuid]).get(inst.uuid, []),
+                                       inst.networks)
+            spec.network_info = [self._plug(p) for p in ports]
+            subnets = {}
+            for net_id in dict.fromkeys(p["network_id"] for p in ports):
+                state = self.network.network_state(net_id)
+                subnets.update({sub.id: sub for sub in state.subnets} if state is not None else {})
+            spec.config_drive_files = metadata.files(inst, ports, subnets)
+            return spec
         if inst.networks != "none":
             mac = "fa:16:3e:" + ":".join(f"{b:02x}" for b in bytes.fromhex(inst.uuid.replace("-", "")[:6]))
             spec.network_info = [NetworkInterface(port_id=inst.uuid, mac_address=mac, kind="user")]
@@ -232,17 +300,39 @@ class Worker:
             spec.config_drive_files = config_drive_files(inst)
         return spec
 
+    def _plug(self, port: dict[str, Any]) -> NetworkInterface:
+        """Plug a port on this host; the NIC QEMU opens for it."""
+        tap = self.network.plug(port["id"], self.host)
+        return NetworkInterface(port_id=port["id"], mac_address=port["mac_address"],
+                                network_id=port.get("network_id"), kind="tap", device=tap,
+                                fixed_ips=[f["ip_address"] for f in port.get("fixed_ips") or []],
+                                mtu=int(port.get("mtu") or 1500))
+
+    def _release_ports(self, uuid: str) -> None:
+        """The server is gone (or never built): unplug and deallocate its ports."""
+        if self.network is None:
+            return
+        try:
+            for p in self.network.ports_for_servers([uuid]).get(uuid, []):
+                self.network.unplug(p["id"])
+            self.network.deallocate_for_server(uuid)
+        except Exception:
+            LOG.exception("releasing the ports of %s failed", uuid)
+
     # ---- methods ---------------------------------------------------------------------
     def build(self, p: dict[str, Any]) -> None:
         inst = self._load(p["uuid"])
         if inst is None or inst.task_state == c.DELETING or inst.vm_state != c.BUILDING:
             return  # deleted meanwhile, or a redelivered build reconcile already settled
+        self.volumes.prepare_boot(inst, _ctx(p.get("ctx")))
         self.driver.spawn(self.spec(inst, _ctx(p.get("ctx"))))
         self._done(inst.uuid, vm_state=c.ACTIVE, power_state=int(PowerState.RUNNING), launched_at=utcnow(),
                    fault=None)
 
     def terminate(self, p: dict[str, Any]) -> None:
         self.driver.destroy(p["uuid"])
+        self.volumes.release_all(p["uuid"])
+        self._release_ports(p["uuid"])
         with self.db.session() as s:
             inst = s.get(Instance, p["uuid"])
             if inst is not None and not inst.deleted:

@@ -1,8 +1,11 @@
 """The compute service's one route table (mounted at ``/compute``).
 
 Not served yet (and answered 404): the network proxies other than
-os-security-groups (no network service), os-volume_attachments (no block storage),
-os-interface, remote consoles, migrations, shelve, aggregates, os-hosts.
+os-security-groups (os-networks, os-floating-ips, ... removed at 2.36),
+remote consoles, migrations, shelve,
+aggregates, os-hosts, and the deprecated addFixedIp/removeFixedIp actions.
+os-interface answers 404 when the network service is not enabled;
+os-volume_attachments 404s for volumes when the volume service is not enabled.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from onestack.compute.api import (
     admin,
     flavors,
     images,
+    interfaces,
     keypairs,
     quotas,
     security_groups,
@@ -23,6 +27,8 @@ from onestack.compute.api import (
     servers,
     usage,
     versions,
+    volume_attachments,
+    volumes_proxy,
 )
 from onestack.compute.api.deps import Deps
 from onestack.compute.api.middleware import MicroversionMiddleware
@@ -68,6 +74,17 @@ ROUTES: list[Route] = [
     Route("PUT", SRV + "/tags/{tag}", server_meta.tag_add, status=201),
     Route("DELETE", SRV + "/tags/{tag}", server_meta.tag_delete, status=204),
     Route("GET", SRV + "/os-security-groups", security_groups.server_index),
+    Route("GET", SRV + "/os-interface", interfaces.index),
+    Route("POST", SRV + "/os-interface", interfaces.create, schema=OBJ),
+    Route("GET", SRV + "/os-interface/{port_id}", interfaces.show),
+    Route("DELETE", SRV + "/os-interface/{port_id}", interfaces.delete, status=202),
+    Route("GET", SRV + "/ips", interfaces.ips_index),
+    Route("GET", SRV + "/ips/{network_label}", interfaces.ips_show),
+    Route("GET", SRV + "/os-volume_attachments", volume_attachments.index),
+    Route("POST", SRV + "/os-volume_attachments", volume_attachments.create, schema=OBJ),
+    Route("GET", SRV + "/os-volume_attachments/{volume_id}", volume_attachments.show),
+    Route("PUT", SRV + "/os-volume_attachments/{volume_id}", volume_attachments.update, schema=OBJ, status=202),
+    Route("DELETE", SRV + "/os-volume_attachments/{volume_id}", volume_attachments.delete, status=202),
     Route("GET", SRV + "/os-instance-actions", usage.actions_index),
     Route("GET", SRV + "/os-instance-actions/{request_id}", usage.action_show),
     # flavors
@@ -103,6 +120,17 @@ ROUTES: list[Route] = [
     Route("DELETE", P + "/os-security-groups/{group_id}", security_groups.delete, status=202),
     Route("POST", P + "/os-security-group-rules", security_groups.rule_create, schema=OBJ),
     Route("DELETE", P + "/os-security-group-rules/{rule_id}", security_groups.rule_delete, status=202),
+    # the volume proxy (up to 2.35)
+    Route("GET", P + "/os-volumes", volumes_proxy.volume_index),
+    Route("POST", P + "/os-volumes", volumes_proxy.volume_create, schema=OBJ),
+    Route("GET", P + "/os-volumes/detail", volumes_proxy.volume_detail),
+    Route("GET", P + "/os-volumes/{volume_id}", volumes_proxy.volume_show),
+    Route("DELETE", P + "/os-volumes/{volume_id}", volumes_proxy.volume_delete, status=202),
+    Route("GET", P + "/os-snapshots", volumes_proxy.snapshot_index),
+    Route("POST", P + "/os-snapshots", volumes_proxy.snapshot_create, schema=OBJ),
+    Route("GET", P + "/os-snapshots/detail", volumes_proxy.snapshot_detail),
+    Route("GET", P + "/os-snapshots/{snapshot_id}", volumes_proxy.snapshot_show),
+    Route("DELETE", P + "/os-snapshots/{snapshot_id}", volumes_proxy.snapshot_delete, status=202),
     # keypairs
     Route("GET", P + "/os-keypairs", keypairs.index),
     Route("POST", P + "/os-keypairs", keypairs.create, schema=OBJ),

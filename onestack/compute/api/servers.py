@@ -7,8 +7,9 @@ from typing import Any
 from starlette.responses import Response
 
 from onestack.compute.api import deps as d
-from onestack.compute.api import views
+from onestack.compute.api import views, volume_attachments
 from onestack.compute.api.schemas import servers as schema
+from onestack.compute.manager import networking
 from onestack.compute.microversions import Version
 from onestack.compute.models import Instance
 from onestack.core.errors import BadRequest
@@ -65,13 +66,27 @@ def detail(call: Call) -> dict[str, Any]:
     out = [views.server_detail(call, i, v, admin=admin, tags=tags.get(i.uuid),
                                host_status=hs(i) if hs else None, show_specs=show_specs)
            for i in items]
-    _add_security_groups(call, out)
+    _add_security_groups(call, out, items)
+    volume_attachments.add_volumes_attached(call, out)
     return {"servers": out, **_links(call, "servers/detail", items)}
 
 
-def _add_security_groups(call: Call, servers: list[dict[str, Any]]) -> None:
-    """nova's ``security_groups`` ([{"name": ...}]), on servers that have any."""
-    names = d.cm(call).secgroups.names([srv["id"] for srv in servers])
+def _add_security_groups(call: Call, servers: list[dict[str, Any]], insts: list[Instance]) -> None:
+    """nova's ``security_groups`` ([{"name": ...}]), on servers that have any; with
+    the network service also ``addresses``, both from the servers' ports (one
+    batched call for the page)."""
+    cm = d.cm(call)
+    if cm.net.enabled:
+        order = {i.uuid: i.networks for i in insts}
+        ports = cm.net.ports([srv["id"] for srv in servers])
+        for srv in servers:
+            mine = networking.ordered(ports.get(srv["id"]) or [], order.get(srv["id"]))
+            srv["addresses"] = networking.addresses(mine)
+            groups = list(dict.fromkeys(n for p in mine for n in p.get("security_group_names") or []))
+            if groups:
+                srv["security_groups"] = [{"name": n} for n in groups]
+        return
+    names = cm.secgroups.names([srv["id"] for srv in servers])
     for srv in servers:
         if names.get(srv["id"]):
             srv["security_groups"] = [{"name": n} for n in names[srv["id"]]]
@@ -110,8 +125,11 @@ def render(call: Call, inst: Instance, *, minimal: bool = False) -> dict[str, An
                               show_specs=d.allowed(call, "servers:show:flavor-extra-specs"))
     if minimal:
         out = {k: val for k, val in out.items() if not k.startswith(_NOT_IN_MINIMAL)}
+        if cm.net.enabled:  # nova: no OS-EXT-IPS* in the addresses of PUT and rebuild before 2.75
+            out["addresses"] = networking.addresses(cm.net.server_ports(inst.uuid, inst.networks), extended=False)
     else:
-        _add_security_groups(call, [out])
+        _add_security_groups(call, [out], [inst])
+        volume_attachments.add_volumes_attached(call, [out])
     return out
 
 
@@ -133,9 +151,9 @@ def create(call: Call) -> Response:
     for key in ("min_count", "max_count"):
         if key in srv:
             srv[key] = int(srv[key])
-    if srv.get("block_device_mapping") or any(
+    if d.cm(call).volume is None and (srv.get("block_device_mapping") or any(
             b.get("destination_type") == "volume" or b.get("source_type") in ("volume", "snapshot")
-            for b in srv.get("block_device_mapping_v2") or []):
+            for b in srv.get("block_device_mapping_v2") or [])):
         raise BadRequest("Block device mappings with volumes need the block storage service, "
                          "which this cloud does not have yet.")
     if srv.get("host") or srv.get("hypervisor_hostname"):

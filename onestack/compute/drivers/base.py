@@ -77,6 +77,24 @@ class KeyPair:
 
 
 @dataclass(slots=True)
+class BlockDevice:
+    """A volume given to the instance (boot from volume, or attached later):
+    ``connection_info`` is what the volume service returned (for the ``file``
+    backend ``{"driver_volume_type": "file", "data": {"path", "format"}}``).
+    The guest sees ``serial`` (the volume id cut to virtio-blk's 20 bytes) as
+    the disk's serial; ``boot_index`` 0 makes it the root disk."""
+
+    volume_id: str
+    connection_info: dict[str, Any]
+    boot_index: int | None = None
+    device_name: str | None = None
+
+    @property
+    def serial(self) -> str:
+        return self.volume_id[:20]
+
+
+@dataclass(slots=True)
 class InstanceSpec:
     """Everything ``spawn`` needs; built by the worker from the database row.
 
@@ -114,6 +132,9 @@ class InstanceSpec:
     key_pair: KeyPair | None = None
     # flavor extra specs, for drivers that honour any (e.g. "hw:cpu_policy")
     extra_specs: dict[str, str] = field(default_factory=dict)
+    # volumes (boot from volume: the one with boot_index 0 is the root disk,
+    # and then there is no image_path)
+    block_devices: list[BlockDevice] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -249,6 +270,35 @@ class ComputeDriver(abc.ABC):
         subtracts what it placed)."""
 
     # ---- optional -----------------------------------------------------------
+    def attach_interface(self, uuid: str, nic: NetworkInterface) -> None:
+        """Hot-plug a NIC (``os-interface`` attach); a stopped instance gets it on
+        its next start.  Kept across reboots, resizes and restarts.  Unknown uuid →
+        ``InstanceNotFound``; a NIC with the same ``port_id`` → ``DriverError``."""
+        raise DriverError(f"the {self.hypervisor_type} driver cannot attach interfaces")
+
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        """Hot-unplug the NIC of ``port_id``; unknown port → ``DriverError``."""
+        raise DriverError(f"the {self.hypervisor_type} driver cannot detach interfaces")
+
+    def attach_volume(self, uuid: str, device: BlockDevice) -> None:
+        """Give a running guest the volume (hot-plug), a stopped one on its next
+        start; it stays attached across power cycles until ``detach_volume``.
+        Unknown uuid → ``InstanceNotFound``; an attached volume → ``DriverError``."""
+        raise DriverError(f"the {self.hypervisor_type} driver cannot attach volumes")
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        """Take the volume away (a running guest must release it: hot-unplug);
+        returns once the hypervisor no longer holds it.  Not attached: no error."""
+        raise DriverError(f"the {self.hypervisor_type} driver cannot detach volumes")
+
+    def extend_volume(self, uuid: str, volume_id: str, new_size_bytes: int) -> None:
+        """Grow an attached volume to ``new_size_bytes`` and tell the guest."""
+        raise DriverError(f"the {self.hypervisor_type} driver cannot extend attached volumes")
+
+    def attached_volumes(self, uuid: str) -> list[str]:
+        """Ids of the volumes the instance has (for reconciliation after a restart)."""
+        return []
+
     def cleanup_host(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Called once at worker shutdown; instances keep running (the default
         does nothing)."""

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onestack.compute.drivers.base import (
+    BlockDevice,
     ComputeDriver,
     DriverError,
     HostInfo,
     InstanceNotFound,
     InstanceSpec,
     InvalidState,
+    NetworkInterface,
     PowerState,
 )
 
@@ -132,6 +134,47 @@ class FakeDriver(ComputeDriver):
 
     def get_info(self) -> HostInfo:
         return self._info
+
+    def attach_interface(self, uuid: str, nic: NetworkInterface) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if any(n.port_id == nic.port_id for n in inst.spec.network_info):
+                raise DriverError(f"port {nic.port_id} is already attached")
+            inst.spec.network_info.append(nic)
+            inst.console.append(f"[fake] attach interface {nic.port_id} {nic.mac_address}")
+
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            kept = [n for n in inst.spec.network_info if n.port_id != port_id]
+            if len(kept) == len(inst.spec.network_info):
+                raise DriverError(f"port {port_id} is not attached")
+            inst.spec.network_info = kept
+            inst.console.append(f"[fake] detach interface {port_id}")
+
+    def attach_volume(self, uuid: str, device: BlockDevice) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if any(b.volume_id == device.volume_id for b in inst.spec.block_devices):
+                raise DriverError(f"volume {device.volume_id} is already attached")
+            inst.spec.block_devices.append(device)
+            inst.console.append(f"[fake] attach volume {device.volume_id}")
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            inst.spec.block_devices = [b for b in inst.spec.block_devices if b.volume_id != volume_id]
+            inst.console.append(f"[fake] detach volume {volume_id}")
+
+    def extend_volume(self, uuid: str, volume_id: str, new_size_bytes: int) -> None:
+        with self._lock:
+            inst = self._get(uuid)
+            if not any(b.volume_id == volume_id for b in inst.spec.block_devices):
+                raise DriverError(f"volume {volume_id} is not attached")
+            inst.console.append(f"[fake] extend volume {volume_id} to {new_size_bytes}")
+
+    def attached_volumes(self, uuid: str) -> list[str]:
+        return [b.volume_id for b in self._get(uuid).spec.block_devices]
 
     # for tests and the API's "what does the driver think" checks
     def spec_of(self, uuid: str) -> InstanceSpec:

@@ -30,6 +30,7 @@ the guest (QEMU flushes its disks on ``stop``), flattens the overlay with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -46,13 +47,16 @@ from typing import Any
 from onestack.compute.drivers import qemu_cmdline as cmdline
 from onestack.compute.drivers import qemu_disk as disk
 from onestack.compute.drivers import qemu_process as proc
+from onestack.compute.drivers import qemu_volumes
 from onestack.compute.drivers.base import (
+    BlockDevice,
     ComputeDriver,
     DriverError,
     HostInfo,
     InstanceNotFound,
     InstanceSpec,
     InvalidState,
+    NetworkInterface,
     PowerState,
 )
 
@@ -96,6 +100,8 @@ class QemuDriver(ComputeDriver):
         self.force_config_drive = force_config_drive
         self.availability_zone = availability_zone
         self.sandbox = sandbox
+        # how long a guest may take to release a hot-unplugged volume (ACPI eject)
+        self.volume_detach_timeout = 60.0
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
 
@@ -179,7 +185,12 @@ class QemuDriver(ComputeDriver):
                 f.seek(-_CONSOLE_KEEP, os.SEEK_END)
                 tail = f.read()
             log.write_bytes(tail)
-        proc.start_daemon(self._args(d, inst, incoming), cwd=d)
+        args = self._args(d, inst, incoming)
+        # the command line names NIC i's netdev "net<i>"; hot-plugged ones become cold-plugged
+        for i, nic in enumerate(inst.get("nics", [])):
+            nic["netdev"], nic["hotplug"] = f"net{i}", False
+        self._save(d, inst)
+        proc.start_daemon(args, cwd=d)
         if self._pid(d) is None:
             raise DriverError("QEMU started but is not running (see console.log)")
 
@@ -206,8 +217,8 @@ class QemuDriver(ComputeDriver):
 
     # ---- lifecycle ------------------------------------------------------------
     def spawn(self, spec: InstanceSpec) -> None:
-        if spec.image_path is None and spec.kernel_path is None:
-            raise DriverError("the QEMU driver needs an image or a kernel to boot")
+        if spec.image_path is None and spec.kernel_path is None and _root_device(spec) is None:
+            raise DriverError("the QEMU driver needs an image, a kernel or a root volume to boot")
         with self._locked(spec.uuid) as d:
             try:
                 d.mkdir()
@@ -247,8 +258,14 @@ class QemuDriver(ComputeDriver):
                                   f"({info['virtual-size'] / disk.GiB:.1f} GiB)")
             disk.create_overlay(base, fmt, d / "disk.qcow2", size or None)
             inst.update(image=str(base), image_format=fmt)
+        elif (root := _root_device(spec)) is not None:  # boot from volume: no local root disk
+            inst["root_volume"] = qemu_volumes.entry(root, set())
         else:
             disk.create_blank(d / "disk.qcow2", size or disk.GiB)
+        for bd in spec.block_devices:
+            if bd is not _root_device(spec):
+                used = {v["slot"] for v in inst.get("volumes", [])}
+                inst.setdefault("volumes", []).append(qemu_volumes.entry(bd, used))
         if spec.kernel_path is not None:  # direct kernel boot (the image's kernel_id/ramdisk_id)
             inst["kernel"] = str(disk.cached_base(self.base_path, Path(spec.kernel_path)))
             if spec.ramdisk_path:
@@ -408,7 +425,9 @@ class QemuDriver(ComputeDriver):
         with self._locked(uuid) as d:
             inst = self._load(d)
             state = self._require(d, (PowerState.SHUTDOWN, PowerState.RUNNING), "resize")
-            current = int(disk.image_info(d / "disk.qcow2", force_share=True)["virtual-size"])
+            if inst.get("root_volume"):
+                root_gb = 0  # a volume-backed server's root disk is its volume's size, not the flavor's
+            current = int(disk.image_info(d / "disk.qcow2", force_share=True)["virtual-size"]) if root_gb else 0
             wanted = root_gb * disk.GiB
             if root_gb and wanted < current:
                 raise DriverError(f"the root disk cannot shrink ({current / disk.GiB:.1f} GiB "
@@ -421,6 +440,140 @@ class QemuDriver(ComputeDriver):
             self._save(d, inst)
             if state == PowerState.RUNNING:
                 self._start(d, inst)
+
+    # ---- interface hot-plug -------------------------------------------------------
+    def attach_interface(self, uuid: str, nic: NetworkInterface) -> None:
+        """``netdev_add`` (tap) + ``device_add virtio-net-pci`` through QMP when QEMU
+        runs; recorded in instance.json either way, so later starts have it."""
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            if any(n["port_id"] == nic.port_id for n in inst.get("nics", [])):
+                raise DriverError(f"port {nic.port_id} is already attached")
+            if nic.kind != "tap" or not nic.device:
+                raise DriverError("only tap NICs can be hot-plugged")
+            cmdline.check_nic(nic.mac_address, nic.device)
+            entry: dict[str, Any] = {"port_id": nic.port_id, "mac_address": nic.mac_address,
+                                     "kind": nic.kind, "device": nic.device}
+            if self._pid(d) is not None:
+                tag = "hp" + re.sub(r"[^0-9a-zA-Z]", "", nic.port_id)[:12]
+                try:
+                    self._qmp(d, "netdev_add", type="tap", id=tag, ifname=nic.device, script="no",
+                              downscript="no")
+                    self._qmp(d, "device_add", driver="virtio-net-pci", netdev=tag, mac=nic.mac_address,
+                              id=tag + "-nic")
+                except proc.QmpError as e:
+                    with contextlib.suppress(proc.QmpError):
+                        self._qmp(d, "netdev_del", id=tag)
+                    raise DriverError(f"Failed to attach network adapter device: {e}") from e
+                entry.update(netdev=tag, hotplug=True)
+            inst.setdefault("nics", []).append(entry)
+            self._save(d, inst)
+
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            nics = inst.get("nics", [])
+            entry = next((n for n in nics if n["port_id"] == port_id), None)
+            if entry is None:
+                raise DriverError(f"port {port_id} is not attached")
+            if self._pid(d) is not None and entry.get("netdev"):
+                device = entry["netdev"] + "-nic" if entry.get("hotplug") else self._nic_path(d, entry["netdev"])
+                if device:
+                    try:
+                        self._qmp(d, "device_del", id=device)
+                        self._wait_device_gone(d, device)
+                    except proc.QmpError as e:
+                        raise DriverError(f"Failed to detach network adapter device: {e}") from e
+                with contextlib.suppress(proc.QmpError):
+                    self._qmp(d, "netdev_del", id=entry["netdev"])
+            inst["nics"] = [n for n in nics if n["port_id"] != port_id]
+            self._save(d, inst)
+
+    def _nic_path(self, d: Path, netdev: str) -> str | None:
+        """The QOM path of the cold-plugged virtio-net device using ``netdev``."""
+        base = "/machine/peripheral-anon"
+        for child in self._qmp(d, "qom-list", path=base):
+            if "virtio-net" not in str(child.get("type", "")):
+                continue
+            path = f"{base}/{child['name']}"
+            with contextlib.suppress(proc.QmpError):
+                if self._qmp(d, "qom-get", path=path, property="netdev") == netdev:
+                    return path
+        return None
+
+    def _wait_device_gone(self, d: Path, device: str, timeout: float = 10.0) -> None:
+        """``device_del`` needs the guest's ACPI eject; wait for it, up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if device.startswith("/"):
+                    self._qmp(d, "qom-get", path=device, property="type")
+                else:
+                    self._qmp(d, "qom-get", path=f"/machine/peripheral/{device}", property="type")
+            except proc.QmpError:
+                return
+            time.sleep(0.2)
+        raise DriverError("the guest did not release the network adapter (ACPI eject)")
+
+    # ---- volumes (qemu_volumes.py) -------------------------------------------------
+    def attach_volume(self, uuid: str, device: BlockDevice) -> None:
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            vols = inst.get("volumes", [])
+            root = inst.get("root_volume") or {}
+            if device.volume_id == root.get("volume_id") or any(
+                    v["volume_id"] == device.volume_id for v in vols):
+                raise DriverError(f"volume {device.volume_id} is already attached")
+            vol = qemu_volumes.entry(device, {v["slot"] for v in vols})
+            inst["volumes"] = [*vols, vol]
+            self._save(d, inst)  # first: the record may hold more than QEMU, never less
+            if self._pid(d) is not None:
+                try:
+                    qemu_volumes.plug(proc.socket_path(d), vol)
+                except proc.QmpError as e:
+                    inst["volumes"] = vols
+                    self._save(d, inst)
+                    raise DriverError(f"attaching volume {device.volume_id} failed: {e}") from e
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            vols = inst.get("volumes", [])
+            vol = next((v for v in vols if v["volume_id"] == volume_id), None)
+            if self._pid(d) is not None:
+                # also a device the record lost (a crash between plugging and recording)
+                qemu_volumes.unplug(proc.socket_path(d), vol or {"volume_id": volume_id},
+                                    timeout=self.volume_detach_timeout)
+            if vol is not None:
+                inst["volumes"] = [v for v in vols if v["volume_id"] != volume_id]
+                self._save(d, inst)
+
+    def extend_volume(self, uuid: str, volume_id: str, new_size_bytes: int) -> None:
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            vols = [*inst.get("volumes", []), *([inst["root_volume"]] if inst.get("root_volume") else [])]
+            vol = next((v for v in vols if v["volume_id"] == volume_id), None)
+            if vol is None:
+                raise DriverError(f"volume {volume_id} is not attached")
+            if self._pid(d) is not None:
+                if vol is inst.get("root_volume"):
+                    self._qmp(d, "block_resize", device="disk0", size=new_size_bytes, timeout=60)
+                else:
+                    qemu_volumes.resize(proc.socket_path(d), vol, new_size_bytes)
+            else:
+                disk.grow(Path(vol["path"]), new_size_bytes)
+
+    def attached_volumes(self, uuid: str) -> list[str]:
+        """A running guest: what QEMU really has (QMP); a stopped one: the record."""
+        with self._locked(uuid) as d:
+            inst = self._load(d)
+            root = [inst["root_volume"]["volume_id"]] if inst.get("root_volume") else []
+            if self._pid(d) is not None:
+                try:
+                    return root + sorted(qemu_volumes.plugged(proc.socket_path(d)))
+                except proc.QmpError:
+                    pass
+            return root + [v["volume_id"] for v in inst.get("volumes", [])]
 
     # ---- queries ----------------------------------------------------------------
     def get_console_output(self, uuid: str, length: int | None = None) -> str:
@@ -440,13 +593,15 @@ class QemuDriver(ComputeDriver):
 
     def snapshot(self, uuid: str, target_path: Path) -> str:
         with self._locked(uuid) as d:
-            self._load(d)
+            inst = self._load(d)
             state = self._state(d)
             live = self._pid(d) is not None
             if state == PowerState.RUNNING:
                 self._qmp(d, "stop")  # QEMU drains and flushes every disk on stop
             try:
-                disk.flatten(d / "disk.qcow2", Path(target_path), force_share=live)
+                root = inst.get("root_volume")  # volume-backed: an image of the root volume
+                disk.flatten(Path(root["path"]) if root else d / "disk.qcow2", Path(target_path),
+                             force_share=live)
             finally:
                 if state == PowerState.RUNNING:
                     self._qmp(d, "cont")
@@ -488,3 +643,8 @@ class QemuDriver(ComputeDriver):
             return 0
         m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
         return int(m[1]) * 1_000_000 + int(m[2]) * 1000 + int(m[3]) if m else 0
+
+
+def _root_device(spec: InstanceSpec) -> BlockDevice | None:
+    """The volume a server boots from (``boot_index`` 0), if any."""
+    return next((b for b in spec.block_devices if b.boot_index == 0), None)

@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from onestack.compute.drivers import qemu_process as proc
+from onestack.compute.drivers import qemu_volumes
 from onestack.compute.drivers.base import DriverError
 
 _MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 _IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")  # Linux IFNAMSIZ; no "," or "=" into -netdev
+
+
+def check_nic(mac: str, device: str | None) -> None:
+    """A MAC and tap name safe to put into QEMU options."""
+    if not _MAC.fullmatch(mac) or not _IFNAME.fullmatch(device or "x"):
+        raise DriverError(f"bad NIC {mac!r} / {device!r}")
 
 
 def _esc(path: Path) -> str:
@@ -41,14 +48,20 @@ def build(binary: str, accel: str, machine: str, sandbox: bool, d: Path, inst: d
         args += ["-uuid", str(uuidlib.UUID(inst["uuid"]))]
     except ValueError:
         pass
-    disks = [d / "disk.qcow2"]
+    # a server booted from a volume has the volume's file as its root disk
+    root_vol = inst.get("root_volume")
+    root = Path(root_vol["path"]) if root_vol else d / "disk.qcow2"
+    disks = [root]
     if inst.get("rescue"):
         disks.insert(0, d / "rescue.qcow2")
     for i, path in enumerate(disks):
         # direct kernel boot owns bootindex 0 (the linuxboot option ROM)
         boot = "" if inst.get("kernel") else f",bootindex={i}"
-        args += ["-drive", f"file={_esc(path)},format=qcow2,if=none,id=disk{i},discard=unmap",
-                 "-device", f"virtio-blk-pci,drive=disk{i}{boot}"]
+        fmt = root_vol["format"] if root_vol and path == root else "qcow2"
+        serial = qemu_volumes.root_serial(inst) if path == root else ""
+        args += ["-drive", f"file={_esc(path)},format={fmt},if=none,id=disk{i},discard=unmap",
+                 "-device", f"virtio-blk-pci,drive=disk{i}{boot}{serial}"]
+    args += qemu_volumes.cmdline_args(inst)
     if inst.get("config_drive"):
         args += ["-drive", f"file={_esc(d / 'config.iso')},format=raw,if=none,id=config,readonly=on",
                  "-device", "virtio-blk-pci,drive=config"]
@@ -60,8 +73,7 @@ def build(binary: str, accel: str, machine: str, sandbox: bool, d: Path, inst: d
         if inst.get("ramdisk"):
             args += ["-initrd", inst["ramdisk"]]
     for i, nic in enumerate(inst.get("nics", [])):
-        if not _MAC.fullmatch(nic["mac_address"]) or not _IFNAME.fullmatch(nic.get("device") or "x"):
-            raise DriverError(f"bad NIC {nic['mac_address']!r} / {nic.get('device')!r}")
+        check_nic(nic["mac_address"], nic.get("device"))
         if nic.get("kind") == "tap" and nic.get("device"):
             netdev = f"tap,id=net{i},ifname={nic['device']},script=no,downscript=no"
         else:

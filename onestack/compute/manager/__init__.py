@@ -16,11 +16,13 @@ from onestack.compute.manager.groups import GroupManager
 from onestack.compute.manager.hosts import HostManager
 from onestack.compute.manager.keypairs import KeyPairManager
 from onestack.compute.manager.listing import ServerLister
+from onestack.compute.manager.networking import ServerNetworking
 from onestack.compute.manager.quotas import QuotaManager
 from onestack.compute.manager.secgroups import SecurityGroupManager
 from onestack.compute.manager.server_meta import ServerMetaManager
 from onestack.compute.manager.servers import ServerManager
 from onestack.compute.manager.usage import UsageManager
+from onestack.compute.manager.volumes import VolumeAttachmentManager
 from onestack.core import bus as bus_mod
 from onestack.core.config import Config
 from onestack.core.db import Database
@@ -52,6 +54,27 @@ class ComputeManager:
         self.usage = UsageManager(db)
         self.secgroups = SecurityGroupManager(db)
         self.servers.secgroups = self.secgroups
+        # compute ↔ network (ports, addresses, os-interface); inert without the network service
+        # (the network service's compute-facing interface: NetworkManager.compute)
+        self.netapi: Any = getattr(network, "compute", network)
+        self.net = ServerNetworking(self.netapi, network)
+        if network is not None:
+            self.lister.ip_filter = self.net.uuids_by_ip
+        if network is not None and getattr(network, "secgroups", None) is not None:
+            # the os-security-groups proxy acts on Neutron's groups (as nova with Neutron)
+            from onestack.compute.manager.neutron_secgroups import NeutronSecurityGroups
+
+            self.secgroups = NeutronSecurityGroups(db, network, self.netapi)  # type: ignore[assignment]
+            self.servers.secgroups = self.secgroups
+        self.servers.net = self.net
+        self.metadata_server: Any = None
+        if network is not None:
+            self._announce_metadata_socket()
+        # volumes on servers (os-volume_attachments, boot from volume); inert without the volume service
+        self.volume_attachments = VolumeAttachmentManager(db, volume, image, self.cast)
+        self.servers.block_devices = self.volume_attachments
+        if volume is not None and hasattr(volume, "extend_listeners"):
+            volume.extend_listeners.append(self._extend_attached_volume)
         self.workers: dict[str, Any] = {}
         self._locks: list[int] = []
         self._started = False
@@ -68,6 +91,22 @@ class ComputeManager:
     @property
     def state_path(self) -> Path:
         return Path(self.conf.compute.state_path or self.conf.data_path / "compute")
+
+    @property
+    def metadata_socket(self) -> Path:
+        """Where this process serves Nova's metadata API (the network driver's
+        proxies forward guests' requests for 169.254.169.254 there)."""
+        from onestack.compute.metadata_api import socket_path
+
+        return socket_path(Path(self.conf.network.state_path or self.conf.data_path / "network"))
+
+    def _announce_metadata_socket(self) -> None:
+        path = str(self.metadata_socket)
+        setter = getattr(self.network, "set_metadata_socket", None)
+        if setter is not None:
+            setter(path)
+        elif getattr(self.network, "driver", None) is not None:
+            self.network.driver.metadata_socket = path
 
     def cast(self, host: str, method: str, payload: dict[str, Any]) -> None:
         from onestack.compute.worker import topic
@@ -93,10 +132,26 @@ class ComputeManager:
             path.mkdir(parents=True, exist_ok=True)
             self._locks.append(_lock_host(path, host))
             driver = drivers.load(cc.driver, state_path=path, hostname=host)
-            w = Worker(self.db, driver, host, cc.availability_zone, self.image, path)
+            w = Worker(self.db, driver, host, cc.availability_zone, self.image, path, network=self.netapi,
+                       volume=self.volume)
             w.start(self.bus)
             self.workers[host] = w
+        if self.network is not None:
+            from onestack.compute.metadata_api import Lookup, MetadataServer, build_app
+
+            self.metadata_server = MetadataServer(build_app(Lookup(self.db, self.netapi)), self.metadata_socket)
+            self.metadata_server.start()
         self._started = True
+
+    def _extend_attached_volume(self, instance_uuid: str, volume_id: str, new_size_gb: int,
+                                connection_info: dict[str, Any] | None = None) -> None:
+        """The volume service grew an attached volume (3.42): the guest's view
+        grows too (QMP ``block_resize``), through the server's compute host."""
+        host = self.volume_attachments.host_of_volume(volume_id, instance_uuid)
+        if host is None:
+            return
+        self.node_call(host, "extend_volume", {"uuid": instance_uuid, "volume_id": volume_id,
+                                                "size_gb": new_size_gb})
 
     def worker_for(self, host: str) -> Any:
         """This process's worker for ``host``, or a proxy that asks the host's
@@ -106,7 +161,27 @@ class ComputeManager:
             return RemoteNode(self.bus)
         return w
 
+    def node_call(self, host: str, method: str, payload: dict[str, Any]) -> Any:
+        """A synchronous question to ``host``'s worker (in this process, or over the bus)."""
+        from onestack.compute.drivers.base import DriverError
+        from onestack.compute.worker import topic
+
+        w = self.workers.get(host)
+        if w is not None:
+            return w.answer(method, payload)
+        if isinstance(self.bus, bus_mod.LocalBus):
+            raise DriverError(f"compute host {host} is not running")
+        try:
+            return self.bus.call(topic(host) + ".call", method, payload, timeout=60.0)
+        except bus_mod.RemoteError as e:
+            raise DriverError(str(e)) from None
+        except TimeoutError:
+            raise DriverError(f"compute host {host} did not answer") from None
+
     def stop(self) -> None:
+        if self.metadata_server is not None:
+            self.metadata_server.stop()
+            self.metadata_server = None
         for w in self.workers.values():
             w.stop()
         self.bus.close()

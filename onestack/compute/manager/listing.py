@@ -55,6 +55,9 @@ def _tags(value: str) -> list[str]:
 class ServerLister:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # with the network service: (ctx, ip regex, ip6 regex) -> uuids of the servers
+        # holding a matching fixed IP (set by ComputeManager)
+        self.ip_filter: Any = None
 
     def list(self, ctx: Any, q: dict[str, list[str]], *, admin: bool, version: tuple[int, int]
              ) -> list[Instance]:
@@ -124,6 +127,9 @@ class ServerLister:
                 val = one(key)
                 if val is not None:
                     stmt = stmt.where(col == val)
+        ip, ip6 = one("ip"), one("ip6") if version >= (2, 5) or admin else None
+        if (ip or ip6) and self.ip_filter is not None:
+            stmt = stmt.where(Instance.uuid.in_(sorted(self.ip_filter(ctx, ip, ip6))))
         locked = one("locked")
         if locked is not None and version >= (2, 73):
             stmt = stmt.where(Instance.locked.is_(_bool(locked, "locked")))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from onestack.compute import scheduler
 from onestack.compute.manager import common as c
+from onestack.compute.manager import networking
 from onestack.compute.manager.flavors import FlavorManager, snapshot
 from onestack.compute.manager.keypairs import KeyPairManager
 from onestack.compute.manager.quotas import QuotaManager
@@ -71,11 +72,15 @@ class ServerManager:
         self.cast = cast
         self.default_az = default_az
         self.secgroups: Any = None   # SecurityGroupManager, set by ComputeManager
+        self.block_devices: Any = None  # VolumeAttachmentManager, set by ComputeManager
+        self.net = networking.ServerNetworking(None)  # set by ComputeManager
 
     # ---- create ---------------------------------------------------------------
     def _image(self, ctx: RequestContext, image_ref: str, flavor: Any) -> tuple[str, str, str]:
         """Returns (image id, kernel id, ramdisk id); 400 when unusable."""
         if not image_ref:
+            if self.block_devices is not None and self.block_devices.volume is not None:
+                raise BadRequest("Missing imageRef attribute")  # nova's words; boot from volume is a bdm
             raise BadRequest("Missing imageRef attribute: booting from volume needs the block storage "
                              "service, which this cloud does not have yet.")
         image_id = ref_id(image_ref)
@@ -106,9 +111,18 @@ class ServerManager:
             raise BadRequest(f"Flavor {flavor_id} could not be found.") from None
         if flavor.disabled:
             raise BadRequest("Flavor is disabled.")
-        image_id, kernel_id, ramdisk_id = self._image(ctx, str(srv.get("imageRef") or ""), flavor)
+        # block_device_mapping_v2 with volumes (manager/volumes.py): a volume-backed server has no image
+        plan = (self.block_devices.plan(ctx, srv, int(srv.get("max_count", srv.get("min_count", 1))))
+                if self.block_devices is not None else None)
+        if plan is not None and plan.volume_backed:
+            image_id, kernel_id, ramdisk_id = "", plan.kernel_id, plan.ramdisk_id
+        else:
+            image_ref = str(srv.get("imageRef") or (plan.image_ref if plan is not None else "") or "")
+            image_id, kernel_id, ramdisk_id = self._image(ctx, image_ref, flavor)
         networks = srv.get("networks")
-        if isinstance(networks, list) and networks:
+        use_network = self.net.enabled
+        requested = networking.requested_networks(srv, version) if use_network else None
+        if isinstance(networks, list) and networks and not use_network:
             raise BadRequest("Explicit networks are not supported yet: this cloud has no network "
                              "service. Use 'auto' or 'none'.")
         key_data = key_type = None
@@ -135,6 +149,9 @@ class ServerManager:
         max_count = int(srv.get("max_count", min_count))
         if max_count < min_count:
             raise BadRequest("min_count must be <= max_count")
+        sg_names = networking.group_names(srv.get("security_groups"))
+        if use_network:
+            self.net.validate(ctx, requested, sg_names, az, max_count)
         tags = list(dict.fromkeys(srv.get("tags") or []))
         admin_pass = srv.get("adminPass") or secrets.token_urlsafe(9)
         reservation_id = "r-" + secrets.token_hex(4)
@@ -183,11 +200,13 @@ class ServerManager:
             for inst in instances:
                 for t in tags:
                     s.add(InstanceTag(instance_uuid=inst.uuid, tag=t))
+                if plan is not None and plan.volumes:
+                    self.block_devices.record(s, ctx, inst, plan)
                 if group_uuid:
                     s.add(ServerGroupMember(group_uuid=group_uuid, instance_uuid=inst.uuid))
                 c.record_action(s, ctx, inst, "create", "compute__do_build_and_run_instance")
             s.flush()
-            if self.secgroups is not None:
+            if self.secgroups is not None and not use_network:
                 self.secgroups.attach_on_create(s, instances, srv.get("security_groups"))
             req = scheduler.Request(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
                                     availability_zone=srv.get("availability_zone") and az,
@@ -205,10 +224,34 @@ class ServerManager:
                 inst.availability_zone = self._host_az(s, host)
                 inst.task_state = c.SPAWNING
         for inst in instances:
+            if inst.host and use_network and not self._allocate(ctx, inst, requested, sg_names):
+                continue
             if inst.host:
                 self.cast(inst.host, "build_instance", {"uuid": inst.uuid, "admin_pass": admin_pass,
                                                         "ctx": ctx_payload(ctx)})
         return CreateResult(instances, reservation_id, admin_pass, tags)
+
+    def _allocate(self, ctx: RequestContext, inst: Instance, requested: Any, sg_names: list[str]) -> bool:
+        """Ports for a new server (before its build is cast); on failure the server
+        goes to ERROR with the fault and whatever was allocated is given back."""
+        try:
+            ports = self.net.allocate(ctx, inst.uuid, requested, sg_names, inst.availability_zone)
+            with self.db.session() as s:
+                s.execute(sa.update(Instance).where(Instance.uuid == inst.uuid).values(
+                    networks={"requested": requested, "ports": [p["id"] for p in ports]}))
+            return True
+        except Exception as e:
+            self.net.deallocate(inst.uuid)
+            with self.db.session() as s:
+                row = s.get(Instance, inst.uuid)
+                if row is not None:
+                    row.vm_state, row.task_state = c.ERROR, None
+                    row.fault = c.fault(500, f"Build of instance {inst.uuid} aborted: Failed to allocate "
+                                        f"the network(s), not rescheduling. ({e})", "BuildAbortException")
+                    row.updated_at = utcnow()
+                    self._finish_event(s, inst.uuid, "Error")
+            inst.vm_state, inst.task_state = c.ERROR, None
+            return False
 
     def _az(self, value: str | None, admin: bool) -> tuple[str, str | None]:
         if not value:
@@ -293,10 +336,15 @@ class ServerManager:
             if inst.host is None:
                 mark_deleted(s, inst)
                 self._finish_event(s, inst.uuid, "Success")
-                return
-            inst.task_state = c.DELETING
-            inst.updated_at = utcnow()
-            host = inst.host
+                host = None
+            else:
+                inst.task_state = c.DELETING
+                inst.updated_at = utcnow()
+                host = inst.host
+        if host is None:
+            if self.net.enabled:
+                self.net.deallocate(uuid)
+            return
         self.cast(host, "terminate_instance", {"uuid": uuid})
 
 

@@ -1,0 +1,135 @@
+"""Real clients against a real ``onestack serve`` with the network service
+(fake compute driver, noop dataplane): the openstack CLI creates a network and a
+server on it, shows its addresses, adds and removes a port and a security group;
+openstacksdk boots on a network and lists the server's interfaces and IPs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.compute.test_compat_sdk import PASSWORD, _connect, _free_port
+
+pytestmark = [
+    pytest.mark.compat,
+    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
+    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    import httpx2 as httpx
+
+    data = tmp_path_factory.mktemp("serve-net")
+    port = _free_port()
+    env = {**os.environ, "ONESTACK_ADMIN_PASSWORD": PASSWORD, "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
+           "ONESTACK_SERVICES__ENABLED": "identity,image,compute,network", "ONESTACK_NETWORK__DRIVER": "noop",
+           "ONESTACK_COMPUTE__DRIVER": "fake"}
+    env.pop("ONESTACK_CONFIG", None)
+    exe = shutil.which("onestack", path=str(Path(sys.executable).parent)) or "onestack"
+    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data), "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"onestack serve did not start:\n{out[-3000:]}")
+            time.sleep(0.1)
+        yield url, data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_openstack_cli_servers_on_networks(server: tuple[str, Path]) -> None:
+    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("python-openstackclient is not installed")
+    url, data = server
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(data / "clouds.yaml")}
+
+    def cli(*args: str) -> Any:
+        r = subprocess.run([exe, "--os-cloud", "onestack", *args, "-f", "json"], env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, f"{args}: {r.stderr}"
+        return json.loads(r.stdout) if r.stdout.strip() else None
+
+    def cli_plain(*args: str) -> None:
+        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, f"{args}: {r.stderr}"
+
+    image = _connect(url).image.create_image(name="cli-image", data=b"\0" * 1024, disk_format="raw",
+                                             container_format="bare", visibility="public").id
+    cli("network", "create", "cli-net")
+    cli("subnet", "create", "--network", "cli-net", "--subnet-range", "10.44.0.0/24", "cli-subnet")
+    cli("security", "group", "create", "cli-sg")
+    srv = cli("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--network", "cli-net",
+              "cli-vm")
+    assert srv["status"] == "ACTIVE"
+    shown = cli("server", "show", "cli-vm")
+    addrs = shown["addresses"]
+    assert list(addrs) == ["cli-net"] and addrs["cli-net"][0].startswith("10.44.0."), addrs
+    listed = cli("server", "list")
+    assert listed[0]["Networks"] == addrs
+    # a second NIC by port, then remove it
+    port = cli("port", "create", "--network", "cli-net", "cli-port")
+    cli_plain("server", "add", "port", "cli-vm", port["id"])
+    assert len(cli("server", "show", "cli-vm")["addresses"]["cli-net"]) == 2
+    cli_plain("server", "remove", "port", "cli-vm", port["id"])
+    assert len(cli("server", "show", "cli-vm")["addresses"]["cli-net"]) == 1
+    # security groups through the compute API (the CLI sends addSecurityGroup)
+    cli_plain("server", "add", "security", "group", "cli-vm", "cli-sg")
+    groups = {g["name"] for g in cli("server", "show", "cli-vm")["security_groups"]}
+    assert groups == {"default", "cli-sg"}
+    cli_plain("server", "remove", "security", "group", "cli-vm", "cli-sg")
+    cli_plain("server", "delete", "--wait", "cli-vm")
+    assert cli("port", "list", "--device-owner", "compute:nova") == []
+
+
+def test_openstacksdk_interfaces_and_ips(server: tuple[str, Path]) -> None:
+    conn = _connect(server[0])
+    image = conn.image.create_image(name="sdk-image", data=b"\0" * 1024, disk_format="raw",
+                                    container_format="bare", visibility="public")
+    net = conn.network.create_network(name="sdk-net")
+    conn.network.create_subnet(network_id=net.id, cidr="10.45.0.0/24", ip_version=4)
+    flavor = conn.compute.find_flavor("m1.nano", ignore_missing=False)
+    srv = conn.compute.create_server(name="sdk-vm", image_id=image.id, flavor_id=flavor.id,
+                                     networks=[{"uuid": net.id, "fixed_ip": "10.45.0.9"}])
+    srv = conn.compute.wait_for_server(srv, status="ACTIVE", wait=30, interval=0.2)
+    assert srv.addresses["sdk-net"][0]["addr"] == "10.45.0.9"
+    ifaces = list(conn.compute.server_interfaces(srv))
+    assert [i.fixed_ips[0]["ip_address"] for i in ifaces] == ["10.45.0.9"]
+    ips = list(conn.compute.server_ips(srv))
+    assert [(i.network_label, i.address) for i in ips] == [("sdk-net", "10.45.0.9")]
+    extra = conn.compute.create_server_interface(srv, net_id=net.id)
+    assert len(list(conn.compute.server_interfaces(srv))) == 2
+    conn.compute.delete_server_interface(extra, server=srv)
+    assert len(list(conn.compute.server_interfaces(srv))) == 1
+    conn.compute.delete_server(srv)
+    conn.compute.wait_for_delete(srv, wait=30, interval=0.2)
+    assert list(conn.network.ports(device_id=srv.id)) == []
