@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ALL_SERVICES = ("identity", "compute", "image", "network", "volume", "object_store", "dns")
 IMPLEMENTED_SERVICES = ("identity", "object_store", "image", "compute", "network", "volume")
-# what a cloud runs with no configuration
-DEFAULT_SERVICES = ("identity", "object_store", "image", "compute")
+# what a cloud runs with no configuration (with the fake/noop drivers unless configured)
+DEFAULT_SERVICES = ("identity", "object_store", "image", "compute", "network", "volume")
 
 
 class ConfigError(Exception):
