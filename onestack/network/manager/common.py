@@ -143,3 +143,34 @@ def require_dict(body: Any, key: str) -> dict[str, Any]:
     if not isinstance(body, Mapping) or not isinstance(body.get(key), Mapping):
         raise bad_request(f"Resource body required: '{key}' is missing or not an object.")
     return dict(body[key])
+
+
+def bad(message: str, type: str = "BadRequest") -> BadRequest:
+    return BadRequest(message, type=type)
+
+
+def requested_owner(ctx: Any, body: Mapping[str, Any]) -> str:
+    """The project a new router or floating IP belongs to: the caller's, or the one an
+    admin names with ``project_id``/``tenant_id`` (which must then agree)."""
+    pid, tid = body.get("project_id"), body.get("tenant_id")
+    for v in (pid, tid):
+        if v is not None and (not isinstance(v, str) or len(v) > 64):
+            raise bad(f"Invalid input for project_id. Reason: '{v}' is not a valid string.",
+                      "InvalidInput")
+    if pid and tid and pid != tid:
+        raise bad("'project_id' and 'tenant_id' do not match")
+    wanted = pid or tid
+    if wanted and wanted != ctx.project_id and not ctx.is_admin:
+        raise bad("Specifying 'project_id' or 'tenant_id' other than the authenticated project in "
+                  "request requires admin privileges")
+    return str(wanted or ctx.project_id or "")
+
+
+def add_tags(s: Any, resource_id: str, resource_type: str, tags: Any) -> None:
+    """The ``tags`` given on create (a list of strings of at most 60 characters)."""
+    from onestack.network.models import Tag
+
+    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 60 for t in tags):
+        raise bad("Invalid input for tags. Reason: not a list of strings.", "InvalidInput")
+    for t in dict.fromkeys(tags):
+        s.add(Tag(resource_id=resource_id, tag=t, resource_type=resource_type))

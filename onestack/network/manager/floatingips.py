@@ -22,9 +22,17 @@ from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.network import policies
-from onestack.network.manager.common import check_if_match, new_id, retrying, touch
+from onestack.network.manager.common import (
+    add_tags,
+    bad,
+    check_if_match,
+    new_id,
+    requested_owner,
+    retrying,
+    touch,
+)
 from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
-from onestack.network.models import IPAllocation, Network, Port, Subnet, Tag
+from onestack.network.models import IPAllocation, Network, Port, Subnet
 from onestack.network.models_l3 import FloatingIP, Router
 
 if TYPE_CHECKING:
@@ -80,8 +88,6 @@ def fip_not_found(fip_id: Any) -> NotFound:
     return NotFound(f"Floating IP {fip_id} could not be found", type="FloatingIPNotFound")
 
 
-def bad(message: str, type: str = "BadRequest") -> BadRequest:
-    return BadRequest(message, type=type)
 
 
 def bad_fip(message: str) -> BadRequest:
@@ -187,7 +193,7 @@ class FloatingIPs:
         if "floating_network_id" not in body:
             raise bad("Failed to parse request. Required attribute 'floating_network_id' not specified")
         net_id = _id(body["floating_network_id"], "floating_network_id")
-        project_id = _owner(ctx, body)
+        project_id = requested_owner(ctx, body)
         tgt = {"project_id": project_id, "tenant_id": project_id}
         self.mgr.enforce(ctx, "create_floatingip", tgt)
         address = None
@@ -251,7 +257,7 @@ class FloatingIPs:
             if port_id is not None:
                 self._associate(s, ctx, row, port_id, fixed_ip)
             if tags is not None:
-                _set_tags(s, row.id, tags)
+                add_tags(s, row.id, "floatingips", tags)
             s.flush()
             view = self.views(s, [row])[0]
             router_id = row.router_id
@@ -429,26 +435,8 @@ class FloatingIPs:
             routers.sync(rid)
 
 
-def _owner(ctx: RequestContext, body: Mapping[str, Any]) -> str:
-    pid, tid = body.get("project_id"), body.get("tenant_id")
-    for v in (pid, tid):
-        if v is not None and (not isinstance(v, str) or len(v) > 64):
-            raise bad(f"Invalid input for project_id. Reason: '{v}' is not a valid string.",
-                      "InvalidInput")
-    if pid and tid and pid != tid:
-        raise bad("'project_id' and 'tenant_id' do not match")
-    wanted = pid or tid
-    if wanted and wanted != ctx.project_id and not ctx.is_admin:
-        raise bad("Specifying 'project_id' or 'tenant_id' other than the authenticated project in "
-                  "request requires admin privileges")
-    return str(wanted or ctx.project_id or "")
 
 
-def _set_tags(s: Session, resource_id: str, tags: Any) -> None:
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 60 for t in tags):
-        raise bad("Invalid input for tags. Reason: not a list of strings.", "InvalidInput")
-    for t in dict.fromkeys(tags):
-        s.add(Tag(resource_id=resource_id, tag=t, resource_type="floatingips"))
 
 
 def build(mgr: NetworkManager) -> FloatingIPs:

@@ -26,7 +26,15 @@ from onestack.core.context import RequestContext
 from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.network import policies
 from onestack.network.drivers.base import RouterState
-from onestack.network.manager.common import check_if_match, new_id, retrying, touch
+from onestack.network.manager.common import (
+    add_tags,
+    bad,
+    check_if_match,
+    new_id,
+    requested_owner,
+    retrying,
+    touch,
+)
 from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
 from onestack.network.manager.router_state import router_state
 from onestack.network.models import IPAllocation, Network, Port, Subnet
@@ -100,8 +108,6 @@ def router_not_found(router_id: Any) -> NotFound:
     return NotFound(f"Router {router_id} could not be found", type="RouterNotFound")
 
 
-def bad(message: str, type: str = "BadRequest") -> BadRequest:
-    return BadRequest(message, type=type)
 
 
 def bad_router(message: str) -> BadRequest:
@@ -231,7 +237,7 @@ class Routers:
             raise bad("Attribute 'routes' not allowed in POST")
         if unknown:
             raise bad(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
-        project_id = _owner(ctx, body)
+        project_id = requested_owner(ctx, body)
         tgt = {"project_id": project_id, "tenant_id": project_id}
         self.mgr.enforce(ctx, "create_router", tgt)
         for key in ("distributed", "ha"):
@@ -261,7 +267,7 @@ class Routers:
             if gw_info:
                 self._set_gateway(s, ctx, r, gw_info)
             if tags is not None:
-                _set_tags(s, r.id, tags)
+                add_tags(s, r.id, "routers", tags)
             s.flush()
             view = self.view(s, ctx, r)
             rid = r.id
@@ -744,28 +750,8 @@ def _now() -> Any:
     return utcnow()
 
 
-def _owner(ctx: RequestContext, body: Mapping[str, Any]) -> str:
-    pid, tid = body.get("project_id"), body.get("tenant_id")
-    for v in (pid, tid):
-        if v is not None and (not isinstance(v, str) or len(v) > 64):
-            raise bad(f"Invalid input for project_id. Reason: '{v}' is not a valid string.",
-                      "InvalidInput")
-    if pid and tid and pid != tid:
-        raise bad("'project_id' and 'tenant_id' do not match")
-    wanted = pid or tid
-    if wanted and wanted != ctx.project_id and not ctx.is_admin:
-        raise bad("Specifying 'project_id' or 'tenant_id' other than the authenticated project in "
-                  "request requires admin privileges")
-    return str(wanted or ctx.project_id or "")
 
 
-def _set_tags(s: Session, resource_id: str, tags: Any) -> None:
-    from onestack.network.models import Tag
-
-    if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 60 for t in tags):
-        raise bad("Invalid input for tags. Reason: not a list of strings.", "InvalidInput")
-    for t in dict.fromkeys(tags):
-        s.add(Tag(resource_id=resource_id, tag=t, resource_type="routers"))
 
 
 def build(mgr: NetworkManager) -> Routers:
