@@ -10,14 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.compute.test_compat_sdk import PASSWORD, _connect, _free_port
+from tests.compute.test_compat_sdk import _connect
+from tests.live import live_server
 
 pytestmark = [
     pytest.mark.compat,
@@ -29,40 +29,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    import httpx2 as httpx
-
     data = tmp_path_factory.mktemp("serve-net")
-    port = _free_port()
-    env = {**os.environ, "ONESTACK_ADMIN_PASSWORD": PASSWORD, "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
-           "ONESTACK_SERVICES__ENABLED": "identity,image,compute,network", "ONESTACK_NETWORK__DRIVER": "noop",
-           "ONESTACK_COMPUTE__DRIVER": "fake"}
-    env.pop("ONESTACK_CONFIG", None)
-    exe = shutil.which("onestack", path=str(Path(sys.executable).parent)) or "onestack"
-    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"onestack serve did not start:\n{out[-3000:]}")
-            time.sleep(0.1)
+    with live_server(data, {"ONESTACK_SERVICES__ENABLED": "identity,image,compute,network", "ONESTACK_NETWORK__DRIVER": "noop", "ONESTACK_COMPUTE__DRIVER": "fake"}) as url:
         yield url, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def test_openstack_cli_servers_on_networks(server: tuple[str, Path]) -> None:

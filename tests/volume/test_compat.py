@@ -7,77 +7,30 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.live import connect, live_server
 
 pytestmark = [
     pytest.mark.compat,
     pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
     pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
 ]
-PASSWORD = "compat-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    import httpx2 as httpx
-
     data = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    env = {**os.environ, "ONESTACK_ADMIN_PASSWORD": PASSWORD, "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4",
-           "ONESTACK_SERVICES__ENABLED": "identity,image,volume", "ONESTACK_VOLUME__DRIVER": "fake"}
-    env.pop("ONESTACK_CONFIG", None)
-    exe = shutil.which("onestack", path=str(Path(sys.executable).parent)) or "onestack"
-    proc = subprocess.Popen([exe, "serve", "--data-dir", str(data), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"onestack serve did not start:\n{out[-3000:]}")
-            time.sleep(0.1)
+    with live_server(data, {"ONESTACK_SERVICES__ENABLED": "identity,image,volume", "ONESTACK_VOLUME__DRIVER": "fake"}) as url:
         yield url, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout:
-            proc.stdout.close()
-
-
-def _connect(url: str) -> Any:
-    import openstack
-
-    return openstack.connect(auth_url=url + "/identity/v3", username="admin", password=PASSWORD,
-                             project_name="admin", user_domain_name="Default", project_domain_name="Default",
-                             region_name="RegionOne")
 
 
 def test_openstacksdk_volume_lifecycle(server: tuple[str, Path]) -> None:
-    conn = _connect(server[0])
+    conn = connect(server[0])
     vol = conn.block_storage.create_volume(size=1, name="sdk-vol", metadata={"k": "v"})
     vol = conn.block_storage.wait_for_status(vol, status="available", wait=30, interval=0.2)
     assert vol.size == 1 and vol.metadata == {"k": "v"}
