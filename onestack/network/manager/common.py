@@ -121,8 +121,8 @@ def check_if_match(row: Any, if_match: str | None) -> None:
 
 def std_attrs(row: Any) -> dict[str, Any]:
     return {
-        "description": row.description,
-        "revision_number": row.revision_number,
+        "description": row.description or "",
+        "revision_number": row.revision_number or 0,
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
     }

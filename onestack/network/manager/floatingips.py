@@ -29,6 +29,7 @@ from onestack.network.manager.common import (
     new_id,
     requested_owner,
     retrying,
+    std_attrs,
     touch,
 )
 from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
@@ -88,18 +89,12 @@ def fip_not_found(fip_id: Any) -> NotFound:
     return NotFound(f"Floating IP {fip_id} could not be found", type="FloatingIPNotFound")
 
 
-
-
 def bad_fip(message: str) -> BadRequest:
     return BadRequest(f"Bad floatingip request: {message}.", type="BadRequest")
 
 
 def target(f: FloatingIP) -> dict[str, Any]:
     return {"project_id": f.project_id, "tenant_id": f.project_id, "id": f.id}
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _id(value: Any, name: str) -> str:
@@ -163,8 +158,7 @@ class FloatingIPs:
                 "port_details": details, "tags": tags.get(f.id, []),
                 "port_forwardings": [], "qos_policy_id": None,
                 "dns_domain": "", "dns_name": "",
-                "description": f.description or "", "revision_number": f.revision_number or 0,
-                "created_at": _iso(f.created_at), "updated_at": _iso(f.updated_at),
+                **std_attrs(f),
             })
         return out
 
@@ -433,10 +427,6 @@ class FloatingIPs:
             return
         for rid in dict.fromkeys(r for r in router_ids if r):
             routers.sync(rid)
-
-
-
-
 
 
 def build(mgr: NetworkManager) -> FloatingIPs:

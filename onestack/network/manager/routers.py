@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from onestack.core.context import RequestContext
+from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.network import policies
 from onestack.network.drivers.base import RouterState
@@ -33,6 +34,7 @@ from onestack.network.manager.common import (
     new_id,
     requested_owner,
     retrying,
+    std_attrs,
     touch,
 )
 from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
@@ -108,18 +110,12 @@ def router_not_found(router_id: Any) -> NotFound:
     return NotFound(f"Router {router_id} could not be found", type="RouterNotFound")
 
 
-
-
 def bad_router(message: str) -> BadRequest:
     return BadRequest(f"Bad router request: {message}.", type="BadRequest")
 
 
 def target(r: Router) -> dict[str, Any]:
     return {"project_id": r.project_id, "tenant_id": r.project_id, "id": r.id}
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _string(value: Any, name: str, max_len: int = 255) -> str:
@@ -202,8 +198,7 @@ class Routers:
                 "external_gateway_info": gw, "routes": routes.get(r.id, []),
                 "availability_zone_hints": [], "availability_zones": ["nova"],
                 "flavor_id": None, "tags": tags.get(r.id, []),
-                "description": r.description or "", "revision_number": r.revision_number or 0,
-                "created_at": _iso(r.created_at), "updated_at": _iso(r.updated_at),
+                **std_attrs(r),
             }
             if admin_fields:
                 d["distributed"] = False
@@ -258,7 +253,7 @@ class Routers:
         tags = body.get("tags")
         with self.db.session() as s:
             self.mgr.quotas.check(s, project_id, "router")
-            now = _now()
+            now = utcnow()
             r = Router(id=new_id(), project_id=project_id, name=name, description=description,
                        admin_state_up=admin_state_up, status="ACTIVE", enable_snat=True,
                        revision_number=0, created_at=now, updated_at=now)
@@ -689,7 +684,7 @@ class Routers:
             router_id = None
             if ext is not None and sub.gateway_ip and s.scalar(
                     sa.select(Subnet.id).where(Subnet.network_id == ext.id).limit(1)):
-                now = _now()
+                now = utcnow()
                 r = Router(id=new_id(), project_id=project_id, name="auto_allocated_router",
                            description="", admin_state_up=True, status="ACTIVE", enable_snat=True,
                            revision_number=0, created_at=now, updated_at=now)
@@ -742,16 +737,6 @@ class Routers:
                 fn()
             except Exception:
                 LOG.exception("network driver failed to sync a router")
-
-
-def _now() -> Any:
-    from onestack.core.db import utcnow
-
-    return utcnow()
-
-
-
-
 
 
 def build(mgr: NetworkManager) -> Routers:

@@ -29,7 +29,7 @@ from onestack.core.db import Database, utcnow
 from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.network import policies
 from onestack.network.drivers.base import SecurityGroupRuleState
-from onestack.network.manager.common import check_if_match, new_id, touch
+from onestack.network.manager.common import check_if_match, new_id, std_attrs, touch
 from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
 from onestack.network.manager.sg_rules import (
     convert_ethertype,
@@ -131,15 +131,6 @@ def rule_not_found(rule_id: Any) -> NotFound:
     return NotFound(f"Security group rule {rule_id} does not exist", type="SecurityGroupRuleNotFound")
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _std(row: Any) -> dict[str, Any]:
-    return {"description": row.description or "", "revision_number": row.revision_number or 0,
-            "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at)}
-
-
 class SecurityGroupManager:
     def __init__(self, db: Database, net: Any = None) -> None:
         self.db = db
@@ -196,7 +187,7 @@ class SecurityGroupManager:
             "remote_group_id": r.remote_group_id,
             "remote_address_group_id": None,
             "belongs_to_default_sg": r.security_group_id in defaults,
-            **_std(r),
+            **std_attrs(r),
         }
 
     def views(self, s: Session, groups: list[SecurityGroup]) -> list[dict[str, Any]]:
@@ -220,7 +211,7 @@ class SecurityGroupManager:
             "shared": False,
             "security_group_rules": [self.rule_view(r, defaults) for r in rules[g.id]],
             "tags": sorted(tags[g.id]),
-            **_std(g),
+            **std_attrs(g),
         } for g in groups]
 
     def rule_views(self, s: Session, rules: list[SecurityGroupRule]) -> list[dict[str, Any]]:
