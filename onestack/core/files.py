@@ -5,7 +5,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 LOG = logging.getLogger(__name__)
@@ -54,6 +57,58 @@ class WritebackTracker:
     def kick(self, fd: int) -> None:
         start_writeback(fd, self.kicked, self.written - self.kicked)
         self.kicked = self.written
+
+
+class TempFileWriter:
+    """Bytes written to a private temporary file in ``tmp_dir`` and then renamed
+    into place: a reader of the destination sees the whole file or nothing.
+
+    ``write`` appends; ``finish`` flushes, fsyncs and closes (once; later calls do
+    nothing); ``move_to(dest)`` finishes, renames the file to ``dest`` (making its
+    directory) and fsyncs that directory; ``abort`` closes and removes the file (a
+    no-op after ``move_to``).  ``tmp_dir`` must be on the destination's filesystem.
+    ``writeback``: start writing to disk every ``WRITEBACK_EVERY`` bytes (for big
+    files, so the final fsync has little left).
+    """
+
+    def __init__(self, tmp_dir: Path, writeback: bool = False) -> None:
+        fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="w-")
+        self.path = Path(name)
+        self.f: BinaryIO = os.fdopen(fd, "wb")
+        self.done = False
+        self.writeback = WritebackTracker() if writeback else None
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+        if self.writeback is not None and self.writeback.due(len(data)):
+            self.f.flush()  # a big file: let the disk start on it now
+            self.writeback.kick(self.f.fileno())
+
+    def finish(self) -> None:
+        if self.f.closed:
+            return
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+
+    def move_to(self, dest: Path) -> None:
+        self.finish()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, dest)
+        self.done = True
+        dirfd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+
+    def abort(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if not self.f.closed:
+            self.f.close()
+        self.path.unlink(missing_ok=True)
 
 
 def read_chunks(f: BinaryIO, start: int, length: int | None, chunk_size: int) -> Iterator[bytes]:

@@ -4,54 +4,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
-from onestack.core.files import read_chunks
+from onestack.core.files import TempFileWriter, read_chunks
 from onestack.image.drivers.base import ImageStore, ImageWriter
 
 
-class FileImageWriter(ImageWriter):
+class FileImageWriter(TempFileWriter, ImageWriter):
     def __init__(self, store: FileImageStore) -> None:
+        super().__init__(store.tmp)
         self.store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="w-")
-        self.path = Path(name)
-        self.f: BinaryIO = os.fdopen(fd, "wb")
-        self.done = False
-
-    def write(self, data: bytes) -> None:
-        self.f.write(data)
-
-    def finish(self) -> None:
-        if self.f.closed:
-            return
-        self.f.flush()
-        os.fsync(self.f.fileno())
-        self.f.close()
 
     def publish(self, key: str) -> None:
-        self.finish()
-        dest = self.store.path_for(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, dest)
-        self.done = True
-        dirfd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
-
-    def abort(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        if not self.f.closed:
-            self.f.close()
-        self.path.unlink(missing_ok=True)
+        self.move_to(self.store.path_for(key))
 
 
 class FileImageStore(ImageStore):

@@ -16,57 +16,24 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import tempfile
 import weakref
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
-from onestack.core.files import WritebackTracker, read_chunks
+from onestack.core.files import TempFileWriter, read_chunks
 from onestack.object_store.drivers.base import BlobStore, BlobWriter, Recovery
 
 LOG = logging.getLogger(__name__)
 
 
-class FileBlobWriter(BlobWriter):
+class FileBlobWriter(TempFileWriter, BlobWriter):
     def __init__(self, store: FileBlobStore) -> None:
+        # writeback: objects can be big, and their PUT answers after the fsync
+        super().__init__(store.tmp, writeback=True)
         self.store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp, prefix="w-")
-        self.path = Path(name)
-        self.f = os.fdopen(fd, "wb")
-        self.done = False
-        self.writeback = WritebackTracker()
-
-    def write(self, data: bytes) -> None:
-        self.f.write(data)
-        if self.writeback.due(len(data)):  # a big object: let the disk start on it now
-            self.f.flush()
-            self.writeback.kick(self.f.fileno())
-
-    def finish(self) -> None:
-        self.f.flush()
-        os.fsync(self.f.fileno())
-        self.f.close()
 
     def publish(self, key: str) -> None:
-        if not self.f.closed:
-            self.finish()
-        dest = self.store.path_for(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, dest)
-        self.done = True
-        dirfd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
-
-    def abort(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        if not self.f.closed:
-            self.f.close()
-        self.path.unlink(missing_ok=True)
+        self.move_to(self.store.path_for(key))
 
 
 class FileBlobStore(BlobStore):
