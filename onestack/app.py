@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 
 from onestack import __version__
 from onestack.core import config as config_mod
-from onestack.core import migrations
+from onestack.core import http_protocol, migrations
 from onestack.core.config import Config
 from onestack.core.db import Database
 from onestack.core.web import json_response
@@ -219,6 +219,7 @@ def create_app() -> Starlette:
     """uvicorn factory (``onestack.app:create_app``), used by every worker."""
     _die_with_parent()
     conf = load_config()
+    http_protocol.set_window(conf.server.request_body_window)
     return Cloud.build(conf).asgi()
 
 

@@ -42,7 +42,10 @@ def _terminated(signum: int, frame: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from onestack.core import http_protocol
+
     conf, cloud = _setup(args)
+    http_protocol.set_window(conf.server.request_body_window)
     info = cloud.prepare()
     print(f"onestack: region {conf.region.name}, data in {conf.data_path}", flush=True)
     print(f"onestack: identity at {conf.identity_url}/v3", flush=True)
@@ -82,6 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=conf.server.log_level,
             access_log=conf.server.log_level == "debug",
             timeout_graceful_shutdown=10,
+            http=http_protocol.BodyWindowProtocol,
         )
     finally:
         if node is not None:

@@ -35,6 +35,10 @@ class ServerConfig(_Section):
     # The base URL clients reach this process at; the catalog is built from it.
     public_url: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # how much of a request body is read ahead of the service, per connection
+    # (onestack/core/http_protocol.py): big uploads stream at the speed of the disk and the
+    # hashing, not of uvicorn's 64 KiB pause/resume cycle
+    request_body_window: int = Field(4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
 
     @field_validator("public_url")
     @classmethod

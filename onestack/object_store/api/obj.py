@@ -4,6 +4,7 @@ ranges, conditional requests, server-side copy, large-object manifests."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import hashlib
 import json
@@ -11,7 +12,7 @@ import math
 import mimetypes
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote
@@ -333,27 +334,18 @@ async def _receive_small(call: SwiftCall) -> bytes:
 async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int, str]:
     """Stream the request body into ``writer``: bounded memory, md5 on the way.
 
-    Double-buffered: while two threads hash and write one ``WRITE_BUFFER`` side by
-    side (both release the GIL), the event loop receives the next; at most two are
-    held.
+    Two lanes, each a thread working through the pieces in order: one hashes, one
+    writes (both release the GIL), while the event loop receives the next piece.
+    Pieces are what the HTTP server hands over (up to its read-ahead window,
+    ``onestack/core/http_protocol.py``), small ones joined up to ``WRITE_BUFFER``; at
+    most ``IN_FLIGHT`` pieces are held.
     """
     md5 = hashlib.md5(usedforsecurity=False)
-
-    def both(data: bytes) -> None:
-        md5.update(data)
-        writer.write(data)
-
-    async def sink(data: bytes) -> None:
-        if len(data) < WRITE_BUFFER:  # the tail, or a small object: one thread hop
-            await run_in_threadpool(both, data)
-            return
-        await asyncio.gather(run_in_threadpool(md5.update, data),
-                             run_in_threadpool(writer.write, data))
-
+    hashing = _Lane(md5.update)
+    writing = _Lane(writer.write)
     size = 0
     buf: list[bytes] = []
     buffered = 0
-    pending: asyncio.Future[None] | None = None
     try:
         async for chunk in call.request.stream():
             if not chunk:
@@ -364,23 +356,53 @@ async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int
             buf.append(chunk)
             buffered += len(chunk)
             if buffered >= WRITE_BUFFER:
-                data = b"".join(buf)
+                data = buf[0] if len(buf) == 1 else b"".join(buf)
                 buf, buffered = [], 0
-                if pending is not None:
-                    await pending
-                pending = asyncio.ensure_future(sink(data))
-        if pending is not None:
-            await pending
-            pending = None
+                await hashing.push(data)
+                await writing.push(data)
         if buf:
-            await sink(b"".join(buf))
+            data = b"".join(buf)
+            await hashing.push(data)
+            await writing.push(data)
+        await hashing.drain()
+        await writing.drain()
         await run_in_threadpool(writer.finish)
-    finally:
-        if pending is not None:  # an error while a write was in flight: let it end first
-            await asyncio.shield(asyncio.wait([pending]))
-            if not pending.cancelled():
-                pending.exception()  # retrieved: it is not the error that is raised
+    finally:  # an error while pieces are in flight: let them end before the writer is aborted
+        await asyncio.shield(asyncio.gather(hashing.drain(quiet=True), writing.drain(quiet=True)))
     return size, md5.hexdigest()
+
+
+IN_FLIGHT = 2
+
+
+class _Lane:
+    """Calls ``fn(piece)`` in a worker thread for each piece pushed, one at a time and
+    in order; ``push`` waits while ``IN_FLIGHT`` pieces are queued."""
+
+    def __init__(self, fn: Callable[[bytes], Any]) -> None:
+        self.fn = fn
+        self.tasks: collections.deque[asyncio.Task[None]] = collections.deque()
+
+    async def _run(self, prev: asyncio.Task[None] | None, data: bytes) -> None:
+        if prev is not None:
+            await prev
+        await run_in_threadpool(self.fn, data)
+
+    async def push(self, data: bytes) -> None:
+        while len(self.tasks) >= IN_FLIGHT:
+            await self.tasks.popleft()
+        prev = self.tasks[-1] if self.tasks else None
+        self.tasks.append(asyncio.ensure_future(self._run(prev, data)))
+
+    async def drain(self, quiet: bool = False) -> None:
+        while self.tasks:
+            t = self.tasks.popleft()
+            if quiet:
+                await asyncio.wait([t])
+                if not t.cancelled():
+                    t.exception()  # retrieved: it is not the error that is raised
+            else:
+                await t
 
 
 def _created(o: ObjectInfo, etag: str | None = None, extra: dict[str, str] | None = None) -> Response:
