@@ -170,7 +170,8 @@ class VolumeNode:
                                       f"Its status is {status}.")
             att_id = bdm.attachment_id
             if att_id is None:
-                att_id = str(field_of(self.volume.attachments.create(ctx, vid, inst.uuid), "id"))
+                att_id = str(field_of(self.volume.attachments.create(
+                    ctx, vid, inst.uuid, mountpoint=bdm.device_name), "id"))
                 self._set(bdm.uuid, attachment_id=att_id)
             bdm.volume_id, bdm.attachment_id = vid, att_id
             info = self._connect(ctx, bdm)

@@ -134,6 +134,22 @@ def test_attach_list_show_detach(nv: ComputeFixture) -> None:
     assert "attach_volume" in actions and "detach_volume" in actions
 
 
+def test_cinder_shows_the_device_nova_attached(nv: ComputeFixture) -> None:
+    sid = nv.boot()["id"]
+    vids = [make_volume(nv), make_volume(nv)]
+    for vid in vids:
+        assert attach(nv, sid, vid).status_code == 200
+    devices = []
+    for vid in vids:
+        nova = nv.req("GET", f"/servers/{sid}/os-volume_attachments/{vid}").json()["volumeAttachment"]
+        v = wait_volume(nv, vid, "in-use")
+        assert v is not None
+        (att,) = v["attachments"]
+        assert att["server_id"] == sid and att["device"] == nova["device"]
+        devices.append(att["device"])
+    assert devices == ["/dev/vdb", "/dev/vdc"]
+
+
 def test_attach_errors(nv: ComputeFixture) -> None:
     sid = nv.boot()["id"]
     other = nv.boot()["id"]
@@ -225,6 +241,7 @@ def test_boot_from_volume_made_from_an_image(nv: ComputeFixture) -> None:
     vid = att["id"]
     v = volume(nv, vid)
     assert v is not None and v["status"] == "in-use" and v["size"] == 2 and v["bootable"] == "true"
+    assert v["attachments"][0]["server_id"] == sid and v["attachments"][0]["device"] == "/dev/vda"
     (bd,) = fake_driver_volumes(nv, sid)
     assert bd.volume_id == vid and bd.boot_index == 0
     r = nv.req("GET", f"/servers/{sid}/os-volume_attachments")
@@ -301,7 +318,7 @@ def test_volume_proxy_up_to_2_35(nv: ComputeFixture) -> None:
     assert attach(nv, sid, vol["id"]).status_code == 200
     wait_volume(nv, vol["id"], "in-use")
     att = nv.req("GET", f"/os-volumes/{vol['id']}").json()["volume"]["attachments"]
-    assert att[0]["serverId"] == sid and att[0]["volumeId"] == vol["id"]
+    assert att[0]["serverId"] == sid and att[0]["volumeId"] == vol["id"] and att[0]["device"] == "/dev/vdb"
     r = nv.req("POST", "/os-snapshots", json={"snapshot": {"volume_id": vol["id"]}})
     assert r.status_code == 400  # in use, no force
     r = nv.req("POST", "/os-snapshots", json={"snapshot": {"volume_id": vol["id"], "force": True,

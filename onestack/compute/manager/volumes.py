@@ -145,25 +145,27 @@ class VolumeAttachmentManager:
             if inst.host is None:
                 raise Conflict(f"Cannot 'attach_volume' instance {inst.uuid}: it has no host")
             host, uuid = inst.host, inst.uuid
+            names = set(s.scalars(sa.select(BlockDeviceMapping.device_name).where(
+                BlockDeviceMapping.instance_uuid == uuid)))
+            # as the libvirt driver: the next free name, not the one asked for
+            device_name = next_device_name(names | {inst.root_device_name or "/dev/vda"})
         vol = self._volume(ctx, volume_id)
         if field_of(vol, "status") != "available":
             raise BadRequest(f"Invalid volume: volume {volume_id} status must be available, but current "
                              f"status is: {field_of(vol, 'status')}")
         try:
-            att = self.volume.attachments.create(ctx, volume_id, uuid)
+            # the volume service shows the attachment with this device (Cinder's "device")
+            att = self.volume.attachments.create(ctx, volume_id, uuid, mountpoint=device_name)
         except ApiError as e:
             if e.status in (400, 409):
                 raise BadRequest(f"Invalid volume: {e}") from None
             raise
         with self.db.session() as s:
             inst = c.get_instance(s, ctx, server_id)
-            names = set(s.scalars(sa.select(BlockDeviceMapping.device_name).where(
-                BlockDeviceMapping.instance_uuid == uuid)))
             bdm = BlockDeviceMapping(
                 uuid=str(uuidlib.uuid4()), instance_uuid=uuid, project_id=inst.project_id,
                 source_type="volume", destination_type="volume", volume_id=volume_id,
-                attachment_id=field_of(att, "id"), boot_index=None,
-                device_name=next_device_name(names | {inst.root_device_name or "/dev/vda"}),
+                attachment_id=field_of(att, "id"), boot_index=None, device_name=device_name,
                 tag=tag, delete_on_termination=bool(delete_on_termination), status="attaching",
                 created_at=utcnow(), updated_at=utcnow())
             s.add(bdm)

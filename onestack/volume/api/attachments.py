@@ -9,7 +9,7 @@ from starlette.responses import Response
 from onestack.core.errors import BadRequest, NotFound
 from onestack.core.web import Call
 from onestack.volume.api import views
-from onestack.volume.api.deps import body_of, list_query, mv, next_links, vm
+from onestack.volume.api.deps import body_of, collection, list_query, mv, vm
 from onestack.volume.manager.attachments import SORT_KEYS
 
 
@@ -58,13 +58,8 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     _need(call)
     q = list_query(call, SORT_KEYS)
     items, count = vm(call).attachments.list(call.ctx, q)
-    out: dict[str, Any] = {"attachments": [views.attachment(a, detail) for a in items]}
-    nl = next_links(call, "attachments/detail" if detail else "attachments", items, q)
-    if nl:
-        out["attachments_links"] = nl
-    if count is not None and mv(call) >= (3, 45):
-        out["count"] = count
-    return out
+    return collection(call, "attachments", [views.attachment(a, detail) for a in items], items, q, count,
+                      "attachments/detail" if detail else "attachments")
 
 
 def index(call: Call) -> dict[str, Any]:

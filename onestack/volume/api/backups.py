@@ -7,10 +7,18 @@ from typing import Any
 
 from starlette.responses import Response
 
-from onestack.core.errors import BadRequest, NotFound
+from onestack.core.errors import NotFound
 from onestack.core.web import Call, json_response
 from onestack.volume.api import views
-from onestack.volume.api.deps import body_of, check_string, list_query, mv, next_links, vm
+from onestack.volume.api.deps import (
+    admin_action,
+    body_of,
+    check_string,
+    collection,
+    list_query,
+    mv,
+    vm,
+)
 from onestack.volume.manager.backups import SORT_KEYS
 
 
@@ -30,15 +38,10 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     items, count = vm(call).backups.list(call.ctx, q)
     if detail:
         deps = vm(call).backups.has_dependents([b.id for b in items])
-        out: dict[str, Any] = {"backups": [views.backup(call, b, deps) for b in items]}
+        out = [views.backup(call, b, deps) for b in items]
     else:
-        out = {"backups": [views.backup_summary(call, b) for b in items]}
-    nl = next_links(call, "backups/detail" if detail else "backups", items, q)
-    if nl:
-        out["backups_links"] = nl
-    if count is not None and mv(call) >= (3, 45):
-        out["count"] = count
-    return out
+        out = [views.backup_summary(call, b) for b in items]
+    return collection(call, "backups", out, items, q, count, "backups/detail" if detail else "backups")
 
 
 def index(call: Call) -> dict[str, Any]:
@@ -72,10 +75,7 @@ def delete(call: Call) -> Response:
 
 
 def restore(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("restore"), dict):
-        raise BadRequest("Missing required element 'restore' in request body.")
-    r = body["restore"]
+    r = body_of(call, "restore")
     volume_id, name = r.get("volume_id"), r.get("name")
     check_string(volume_id, "volume_id")
     check_string(name, "name")
@@ -85,20 +85,7 @@ def restore(call: Call) -> Response:
 
 
 def action(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or len(body) != 1:
-        raise BadRequest("Malformed request body: exactly one action is expected.")
-    (name, arg), = body.items()
-    bid = call.params["backup_id"]
-    if name == "os-reset_status":
-        if not isinstance(arg, dict) or "status" not in arg:
-            raise BadRequest("Must specify 'status'")
-        vm(call).backups.reset_status(call.ctx, bid, arg["status"])
-    elif name == "os-force_delete":
-        vm(call).backups.delete(call.ctx, bid, force=True)
-    else:
-        raise BadRequest(f"There is no such action: {name}")
-    return Response(status_code=202)
+    return admin_action(call, vm(call).backups, call.params["backup_id"])
 
 
 def export_record(call: Call) -> dict[str, Any]:
@@ -106,9 +93,6 @@ def export_record(call: Call) -> dict[str, Any]:
 
 
 def import_record(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("backup-record"), dict):
-        raise BadRequest("Missing required element 'backup-record' in request body.")
-    rec = body["backup-record"]
+    rec = body_of(call, "backup-record")
     b = vm(call).backups.import_record(call.ctx, rec.get("backup_service"), rec.get("backup_url"))
     return json_response({"backup": views.backup_summary(call, b)}, 201)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from onestack.core.errors import NotFound
 from onestack.core.web import Call
-from onestack.volume.api.deps import links, list_query, mv, next_links, vm
+from onestack.volume.api.deps import collection, links, list_query, mv, vm
 from onestack.volume.api.views import _t
 from onestack.volume.manager.messages import SORT_KEYS
 from onestack.volume.models import Message
@@ -35,13 +35,8 @@ def index(call: Call) -> dict[str, Any]:
     _need(call)
     q = list_query(call, SORT_KEYS)
     items, count = vm(call).messages.list(call.ctx, q)
-    out: dict[str, Any] = {"messages": [view(call, m) for m in items]}
-    nl = next_links(call, "messages", items, q) if mv(call) >= (3, 5) else []
-    if nl:
-        out["messages_links"] = nl
-    if count is not None and mv(call) >= (3, 45):
-        out["count"] = count
-    return out
+    return collection(call, "messages", [view(call, m) for m in items], items, q, count, "messages",
+                      with_links=mv(call) >= (3, 5))
 
 
 def show(call: Call) -> dict[str, Any]:

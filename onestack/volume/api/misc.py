@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from onestack.core.errors import BadRequest, NotFound
 from onestack.core.web import Call
-from onestack.volume.api.deps import mv, vm
+from onestack.volume.api.deps import body_of, mv, vm
 from onestack.volume.manager.common import parse_bool
 
 
@@ -23,10 +23,7 @@ def quota_defaults(call: Call) -> dict[str, Any]:
 
 
 def quota_update(call: Call) -> dict[str, Any]:
-    body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("quota_set"), dict):
-        raise BadRequest("Missing required element 'quota_set' in request body.")
-    values = {k: v for k, v in body["quota_set"].items() if k not in ("id", "tenant_id")}
+    values = {k: v for k, v in body_of(call, "quota_set").items() if k not in ("id", "tenant_id")}
     return {"quota_set": vm(call).quotas.update(call.ctx, call.params["target_project"], values)}
 
 
@@ -40,10 +37,8 @@ def quota_class_show(call: Call) -> dict[str, Any]:
 
 
 def quota_class_update(call: Call) -> dict[str, Any]:
-    body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("quota_class_set"), dict):
-        raise BadRequest("Missing required element 'quota_class_set' in request body.")
-    out = vm(call).quotas.update_class_defaults(call.ctx, call.params["class_name"], body["quota_class_set"])
+    out = vm(call).quotas.update_class_defaults(call.ctx, call.params["class_name"],
+                                                body_of(call, "quota_class_set"))
     out.pop("id", None)
     return {"quota_class_set": out}
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from onestack.core.errors import nova_format
-from onestack.core.web import Authenticator, Route, Service
+from onestack.core.web import Authenticator, Handler, Route, Service
 from onestack.volume.api import (
     attachments,
     backups,
     messages,
+    metadata,
     misc,
     snapshots,
     transfers,
@@ -36,36 +37,32 @@ QOS = "/qos-specs/{qos_id}"
 BKP = "/backups/{backup_id}"
 ATT = "/attachments/{attachment_id}"
 
+
+def _resource(coll: str, item: str, handlers: Any, created: int = 200, action: Handler | None = None
+              ) -> list[Route]:
+    """What volumes, snapshots, backups and attachments all have: list, create,
+    list in detail, show, update, delete and ``POST .../action`` (``handlers.action``
+    unless given).  A static path of the collection (``/volumes/summary``) must
+    come before these."""
+    return [
+        Route("GET", coll, handlers.index),
+        Route("POST", coll, handlers.create, schema=OBJ, status=created),
+        Route("GET", coll + "/detail", handlers.detail),
+        Route("GET", item, handlers.show),
+        Route("PUT", item, handlers.update, schema=OBJ),
+        Route("DELETE", item, handlers.delete),
+        Route("POST", item + "/action", action or handlers.action, schema=OBJ),
+    ]
+
+
 RESOURCE_ROUTES: list[Route] = [
     # volumes
-    Route("GET", "/volumes", volumes.index),
-    Route("POST", "/volumes", volumes.create, schema=OBJ, status=202),
-    Route("GET", "/volumes/detail", volumes.detail),
     Route("GET", "/volumes/summary", volumes.summary),
-    Route("GET", VOL, volumes.show),
-    Route("PUT", VOL, volumes.update, schema=OBJ),
-    Route("DELETE", VOL, volumes.delete),
-    Route("POST", VOL + "/action", volume_actions.action, schema=OBJ),
-    Route("GET", VOL + "/metadata", volumes.metadata_show),
-    Route("POST", VOL + "/metadata", volumes.metadata_create, schema=OBJ),
-    Route("PUT", VOL + "/metadata", volumes.metadata_replace, schema=OBJ),
-    Route("GET", VOL + "/metadata/{key}", volumes.metadata_item_show),
-    Route("PUT", VOL + "/metadata/{key}", volumes.metadata_item_update, schema=OBJ),
-    Route("DELETE", VOL + "/metadata/{key}", volumes.metadata_item_delete),
+    *_resource("/volumes", VOL, volumes, created=202, action=volume_actions.action),
+    *metadata.routes(VOL, "volume_id", "volumes"),
     # snapshots
-    Route("GET", "/snapshots", snapshots.index),
-    Route("POST", "/snapshots", snapshots.create, schema=OBJ, status=202),
-    Route("GET", "/snapshots/detail", snapshots.detail),
-    Route("GET", SNAP, snapshots.show),
-    Route("PUT", SNAP, snapshots.update, schema=OBJ),
-    Route("DELETE", SNAP, snapshots.delete),
-    Route("POST", SNAP + "/action", snapshots.action, schema=OBJ),
-    Route("GET", SNAP + "/metadata", snapshots.metadata_show),
-    Route("POST", SNAP + "/metadata", snapshots.metadata_create, schema=OBJ),
-    Route("PUT", SNAP + "/metadata", snapshots.metadata_replace, schema=OBJ),
-    Route("GET", SNAP + "/metadata/{key}", snapshots.metadata_item_show),
-    Route("PUT", SNAP + "/metadata/{key}", snapshots.metadata_item_update, schema=OBJ),
-    Route("DELETE", SNAP + "/metadata/{key}", snapshots.metadata_item_delete),
+    *_resource("/snapshots", SNAP, snapshots, created=202),
+    *metadata.routes(SNAP, "snapshot_id", "snapshots"),
     # volume types
     Route("GET", "/types", types.index),
     Route("POST", "/types", types.create, schema=OBJ),
@@ -96,24 +93,12 @@ RESOURCE_ROUTES: list[Route] = [
     Route("GET", QOS + "/disassociate", types.qos_disassociate),
     Route("GET", QOS + "/disassociate_all", types.qos_disassociate_all),
     # backups
-    Route("GET", "/backups", backups.index),
-    Route("POST", "/backups", backups.create, schema=OBJ),
-    Route("GET", "/backups/detail", backups.detail),
     Route("POST", "/backups/import_record", backups.import_record, schema=OBJ),
+    *_resource("/backups", BKP, backups),
     Route("GET", BKP + "/export_record", backups.export_record),
-    Route("GET", BKP, backups.show),
-    Route("PUT", BKP, backups.update, schema=OBJ),
-    Route("DELETE", BKP, backups.delete),
     Route("POST", BKP + "/restore", backups.restore, schema=OBJ),
-    Route("POST", BKP + "/action", backups.action, schema=OBJ),
     # attachments (3.27)
-    Route("GET", "/attachments", attachments.index),
-    Route("POST", "/attachments", attachments.create, schema=OBJ),
-    Route("GET", "/attachments/detail", attachments.detail),
-    Route("GET", ATT, attachments.show),
-    Route("PUT", ATT, attachments.update, schema=OBJ),
-    Route("DELETE", ATT, attachments.delete),
-    Route("POST", ATT + "/action", attachments.action, schema=OBJ),
+    *_resource("/attachments", ATT, attachments),
     # transfers
     *[r for base in ("/os-volume-transfer", "/volume-transfers") for r in (
         Route("GET", base, transfers.index),

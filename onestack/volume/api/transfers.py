@@ -6,10 +6,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from onestack.core.errors import BadRequest
 from onestack.core.web import Call, json_response
 from onestack.volume.api import views
-from onestack.volume.api.deps import body_of, check_string, list_query, mv, next_links, vm
+from onestack.volume.api.deps import body_of, check_string, collection, list_query, mv, vm
 from onestack.volume.manager.transfers import SORT_KEYS
 
 
@@ -26,11 +25,8 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     q = list_query(call, SORT_KEYS)
     items, _ = vm(call).transfers.list(call.ctx, q)
     coll = "volume-transfers" if mv(call) >= (3, 55) else "os-volume-transfer"
-    out: dict[str, Any] = {"transfers": [views.transfer(call, t, detail) for t in items]}
-    nl = next_links(call, coll + ("/detail" if detail else ""), items, q)
-    if nl and mv(call) >= (3, 59):
-        out["transfers_links"] = nl
-    return out
+    return collection(call, "transfers", [views.transfer(call, t, detail) for t in items], items, q, None,
+                      coll + ("/detail" if detail else ""), with_links=mv(call) >= (3, 59))
 
 
 def index(call: Call) -> dict[str, Any]:
@@ -51,8 +47,5 @@ def delete(call: Call) -> Response:
 
 
 def accept(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("accept"), dict):
-        raise BadRequest("Missing required element 'accept' in request body.")
-    t = vm(call).transfers.accept(call.ctx, call.params["transfer_id"], body["accept"].get("auth_key"))
+    t = vm(call).transfers.accept(call.ctx, call.params["transfer_id"], body_of(call, "accept").get("auth_key"))
     return json_response({"transfer": views.transfer(call, t, detail=False)}, 202)

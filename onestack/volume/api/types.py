@@ -9,7 +9,7 @@ from starlette.responses import Response
 from onestack.core.errors import BadRequest, NotFound, NotImplementedYet
 from onestack.core.web import Call, json_response
 from onestack.volume.api import views
-from onestack.volume.api.deps import body_of, links, vm
+from onestack.volume.api.deps import action_of, body_of, links, member_of, vm
 from onestack.volume.manager.listing import parse_query
 
 
@@ -58,10 +58,7 @@ def extra_specs(call: Call) -> dict[str, Any]:
 
 
 def extra_specs_create(call: Call) -> dict[str, Any]:
-    body = call.body
-    if not isinstance(body, dict) or "extra_specs" not in body:
-        raise BadRequest("Malformed request body: 'extra_specs' is required.")
-    specs = vm(call).types.set_extra_specs(call.ctx, call.params["type_id"], body["extra_specs"])
+    specs = vm(call).types.set_extra_specs(call.ctx, call.params["type_id"], member_of(call, "extra_specs"))
     return {"extra_specs": specs}
 
 
@@ -96,10 +93,7 @@ def access_list(call: Call) -> dict[str, Any]:
 
 
 def action(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or len(body) != 1:
-        raise BadRequest("Malformed request body: exactly one action is expected.")
-    (name, arg), = body.items()
+    name, arg = action_of(call)
     if name not in ("addProjectAccess", "removeProjectAccess"):
         raise BadRequest(f"There is no such action: {name}")
     if not isinstance(arg, dict) or "project" not in arg:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from onestack.core.errors import BadRequest, NotImplementedYet
 from onestack.core.web import Call, json_response
-from onestack.volume.api.deps import mv, vm
+from onestack.volume.api.deps import action_of, mv, vm
 from onestack.volume.manager.common import parse_bool
 
 ACCEPTED = Response(status_code=202)
@@ -22,6 +22,14 @@ def _obj(arg: Any, action: str) -> dict[str, Any]:
     if not isinstance(arg, dict):
         raise BadRequest(f"Invalid input for field/attribute {action}: it must be an object.")
     return arg
+
+
+def _required(arg: Any, action: str, key: str, message: str) -> Any:
+    """``arg[key]`` of an action whose argument must hold ``key`` (400 ``message``)."""
+    body = _obj(arg, action)
+    if key not in body:
+        raise BadRequest(message)
+    return body[key]
 
 
 def _attach(call: Call, vid: str, arg: Any) -> Response:
@@ -51,42 +59,33 @@ def _simple(method: str) -> Callable[[Call, str, Any], Response]:
 
 
 def _init_conn(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-initialize_connection")
-    if "connector" not in body:
-        raise BadRequest("Must specify 'connector'")
-    info = vm(call).attachments.initialize_connection(call.ctx, vid, body["connector"])
+    connector = _required(arg, "os-initialize_connection", "connector", "Must specify 'connector'")
+    info = vm(call).attachments.initialize_connection(call.ctx, vid, connector)
     return json_response({"connection_info": info}, 200)
 
 
 def _term_conn(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-terminate_connection")
-    if "connector" not in body:
-        raise BadRequest("Must specify 'connector'")
-    vm(call).attachments.terminate_connection(call.ctx, vid, body["connector"])
+    connector = _required(arg, "os-terminate_connection", "connector", "Must specify 'connector'")
+    vm(call).attachments.terminate_connection(call.ctx, vid, connector)
     return Response(status_code=202)
 
 
 def _extend(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-extend")
-    if "new_size" not in body:
-        raise BadRequest("Invalid input for field/attribute os-extend. 'new_size' is a required property")
-    vm(call).volumes.extend(call.ctx, vid, body["new_size"], allow_in_use=mv(call) >= (3, 42))
+    size = _required(arg, "os-extend", "new_size",
+                     "Invalid input for field/attribute os-extend. 'new_size' is a required property")
+    vm(call).volumes.extend(call.ctx, vid, size, allow_in_use=mv(call) >= (3, 42))
     return Response(status_code=202)
 
 
 def _bootable(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-set_bootable")
-    if "bootable" not in body:
-        raise BadRequest("Must specify bootable in request.")
-    vm(call).volumes.set_bootable(call.ctx, vid, body["bootable"])
+    flag = _required(arg, "os-set_bootable", "bootable", "Must specify bootable in request.")
+    vm(call).volumes.set_bootable(call.ctx, vid, flag)
     return Response(status_code=200)
 
 
 def _readonly(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-update_readonly_flag")
-    if "readonly" not in body:
-        raise BadRequest("Must specify readonly in request.")
-    vm(call).volumes.set_readonly(call.ctx, vid, body["readonly"])
+    flag = _required(arg, "os-update_readonly_flag", "readonly", "Must specify readonly in request.")
+    vm(call).volumes.set_readonly(call.ctx, vid, flag)
     return Response(status_code=202)
 
 
@@ -103,21 +102,19 @@ def _upload(call: Call, vid: str, arg: Any) -> Response:
 
 
 def _set_image_meta(call: Call, vid: str, arg: Any) -> Response:
-    body = _obj(arg, "os-set_image_metadata")
-    if "metadata" not in body:
-        raise BadRequest("Malformed request body: 'metadata' is required.")
-    meta = vm(call).volumes.set_image_metadata(call.ctx, vid, body["metadata"])
-    return json_response({"metadata": meta}, 200)
+    meta = _required(arg, "os-set_image_metadata", "metadata", "Malformed request body: 'metadata' is required.")
+    merged = vm(call).volumes.image_metadata.set(call.ctx, vid, meta, replace=False)
+    return json_response({"metadata": merged}, 200)
 
 
 def _unset_image_meta(call: Call, vid: str, arg: Any) -> Response:
     body = _obj(arg, "os-unset_image_metadata")
-    vm(call).volumes.unset_image_metadata(call.ctx, vid, body.get("key"))
+    vm(call).volumes.image_metadata.delete(call.ctx, vid, body.get("key"))
     return Response(status_code=200)
 
 
 def _show_image_meta(call: Call, vid: str, arg: Any) -> Response:
-    return json_response({"metadata": vm(call).volumes.image_metadata(call.ctx, vid)}, 200)
+    return json_response({"metadata": vm(call).volumes.image_metadata.get(call.ctx, vid)}, 200)
 
 
 def _reset_status(call: Call, vid: str, arg: Any) -> Response:
@@ -182,10 +179,7 @@ ACTIONS: dict[str, Callable[[Call, str, Any], Response]] = {
 
 
 def action(call: Call) -> Response:
-    body = call.body
-    if not isinstance(body, dict) or len(body) != 1:
-        raise BadRequest("Malformed request body: exactly one action is expected.")
-    (name, arg), = body.items()
+    name, arg = action_of(call)
     fn = ACTIONS.get(name)
     if fn is None:
         raise BadRequest(f"There is no such action: {name}")

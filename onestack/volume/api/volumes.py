@@ -1,5 +1,5 @@
-"""/volumes: create, list (summary and detail), show, update, delete, summary,
-metadata and the volume actions."""
+"""/volumes: create, list (summary and detail), show, update, delete, summary
+(metadata: ``metadata.py``; actions: ``volume_actions.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from starlette.responses import Response
 from onestack.core.errors import BadRequest, NotFound
 from onestack.core.web import Call
 from onestack.volume.api import views
-from onestack.volume.api.deps import body_of, check_string, list_query, mv, next_links, vm
+from onestack.volume.api.deps import (
+    body_of,
+    check_names,
+    check_string,
+    collection,
+    list_query,
+    mv,
+    vm,
+)
 from onestack.volume.manager.common import parse_bool
 from onestack.volume.manager.volumes import SORT_KEYS
 
@@ -41,13 +49,7 @@ def _list(call: Call, detail: bool) -> dict[str, Any]:
     q = list_query(call, SORT_KEYS)
     vols, count = vm(call).volumes.list(call.ctx, q)
     items = views.volumes_detail(call, vols) if detail else [views.volume_summary(call, v) for v in vols]
-    out: dict[str, Any] = {"volumes": items}
-    nl = next_links(call, "volumes/detail" if detail else "volumes", vols, q)
-    if nl:
-        out["volumes_links"] = nl
-    if count is not None and mv(call) >= (3, 45):
-        out["count"] = count
-    return out
+    return collection(call, "volumes", items, vols, q, count, "volumes/detail" if detail else "volumes")
 
 
 def index(call: Call) -> dict[str, Any]:
@@ -68,9 +70,7 @@ def update(call: Call) -> dict[str, Any]:
     allowed = {"name", "description", "display_name", "display_description", "metadata"}
     if not set(body) & allowed:
         raise BadRequest("Invalid input: one of name, description or metadata must be given.")
-    for k in ("name", "display_name"):
-        check_string(body.get(k), k)
-    check_string(body.get("description"), "description", 65535)
+    check_names(body)
     v = vm(call).volumes.update(call.ctx, call.params["volume_id"], body)
     return {"volume": views.volume_detail(call, v, extended=False)}
 
@@ -90,49 +90,3 @@ def summary(call: Call) -> dict[str, Any]:
     if mv(call) < (3, 36):
         out.pop("metadata", None)
     return {"volume-summary": out}
-
-
-# ---- metadata -------------------------------------------------------------------------------------
-def _meta_body(call: Call, key: str = "metadata") -> Any:
-    body = call.body
-    if not isinstance(body, dict) or key not in body:
-        raise BadRequest(f"Malformed request body: '{key}' is required.")
-    return body[key]
-
-
-def metadata_show(call: Call) -> dict[str, Any]:
-    return {"metadata": vm(call).volumes.get_metadata(call.ctx, call.params["volume_id"])}
-
-
-def metadata_create(call: Call) -> dict[str, Any]:
-    meta = vm(call).volumes.set_metadata(call.ctx, call.params["volume_id"], _meta_body(call), replace=False)
-    return {"metadata": meta}
-
-
-def metadata_replace(call: Call) -> dict[str, Any]:
-    meta = vm(call).volumes.set_metadata(call.ctx, call.params["volume_id"], _meta_body(call), replace=True)
-    return {"metadata": meta}
-
-
-def metadata_item_show(call: Call) -> dict[str, Any]:
-    key = call.params["key"]
-    meta = vm(call).volumes.get_metadata(call.ctx, call.params["volume_id"])
-    if key not in meta:
-        raise NotFound(f"Volume {call.params['volume_id']} has no metadata with key {key}.")
-    return {"meta": {key: meta[key]}}
-
-
-def metadata_item_update(call: Call) -> dict[str, Any]:
-    key = call.params["key"]
-    meta = _meta_body(call, "meta")
-    if not isinstance(meta, dict) or len(meta) != 1:
-        raise BadRequest("Malformed request body: 'meta' must hold exactly one item.")
-    if key not in meta:
-        raise BadRequest("Request body and URI mismatch")
-    vm(call).volumes.set_metadata(call.ctx, call.params["volume_id"], meta, replace=False)
-    return {"meta": meta}
-
-
-def metadata_item_delete(call: Call) -> Response:
-    vm(call).volumes.delete_metadata_item(call.ctx, call.params["volume_id"], call.params["key"])
-    return Response(status_code=200)

@@ -86,7 +86,10 @@ class AttachmentManager:
 
     # ---- the v3 attachments API ------------------------------------------------------------
     def create(self, ctx: RequestContext, volume_id: str, instance_uuid: str | None,
-               connector: dict[str, Any] | None = None, mode: str = "rw") -> Attachment:
+               connector: dict[str, Any] | None = None, mode: str = "rw", mountpoint: str | None = None
+               ) -> Attachment:
+        """``mountpoint``: the device the instance will see the volume as (what
+        compute has chosen, e.g. ``/dev/vdb``); a connector's ``mountpoint`` wins."""
         if mode not in ("rw", "ro"):
             raise BadRequest(f"Invalid input received: Invalid attachment mode {mode}.")
         with self.st.db.session() as s:
@@ -96,7 +99,7 @@ class AttachmentManager:
             if v.admin_meta.get("readonly") == "True":
                 mode = "ro"
             a = Attachment(id=new_id(), volume_id=v.id, project_id=v.project_id, instance_uuid=instance_uuid,
-                           attach_mode=mode, attach_status="reserved", created_at=utcnow())
+                           mountpoint=mountpoint, attach_mode=mode, attach_status="reserved", created_at=utcnow())
             s.add(a)
             if connector:
                 self._connect(v, a, connector)

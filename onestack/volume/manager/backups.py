@@ -212,15 +212,7 @@ class BackupManager:
     def list(self, ctx: RequestContext, q: ListQuery) -> tuple[list[Backup], int | None]:
         st = self.st
         st.enforce(ctx, "backup:get_all")
-        admin = st.is_admin(ctx)
-        f = dict(q.filters)
-        project = f.pop("project_id", None) if admin else None
-        stmt = sa.select(Backup)
-        if admin and q.all_tenants:
-            if project:
-                stmt = stmt.where(Backup.project_id == project)
-        else:
-            stmt = stmt.where(Backup.project_id == (project or ctx.project_id))
+        stmt, f = st.listing(ctx, Backup, q)
         for key, val in f.items():
             if key == "name":
                 stmt = stmt.where(Backup.name == val)

@@ -20,6 +20,7 @@ from onestack.core.db import Database
 from onestack.core.errors import BadRequest, NotFound
 from onestack.core.policy import Policy
 from onestack.volume.drivers.base import VolumeDriver
+from onestack.volume.manager.listing import ListQuery
 from onestack.volume.models import Backup, Snapshot, Volume, VolumeType
 
 LOG = logging.getLogger(__name__)
@@ -100,33 +101,41 @@ class State:
             pending = list(self._pending)
         cf.wait(pending, timeout=timeout)
 
-    # ---- lookups -------------------------------------------------------------------
-    def volume(self, s: Session, ctx: RequestContext, volume_id: str, *, lock: bool = False) -> Volume:
-        q = sa.select(Volume).where(Volume.id == volume_id)
+    # ---- lookups ----------------------------------------------------------------
+    def _find(self, s: Session, ctx: RequestContext, model: Any, noun: str, ident: str, lock: bool) -> Any:
+        """The row of a tenant resource: 404 when it is missing or another
+        project's (unless the caller is an admin)."""
+        q = sa.select(model).where(model.id == ident)
         if lock:
             q = q.with_for_update()
-        v = s.scalar(q) if _plausible_id(volume_id) else None
-        if v is None or (v.project_id != ctx.project_id and not self.is_admin(ctx)):
-            raise NotFound(f"Volume {volume_id} could not be found.")
-        return v
+        row = s.scalar(q) if _plausible_id(ident) else None
+        if row is None or (row.project_id != ctx.project_id and not self.is_admin(ctx)):
+            raise NotFound(f"{noun} {ident} could not be found.")
+        return row
+
+    def volume(self, s: Session, ctx: RequestContext, volume_id: str, *, lock: bool = False) -> Volume:
+        return self._find(s, ctx, Volume, "Volume", volume_id, lock)  # type: ignore[no-any-return]
 
     def snapshot(self, s: Session, ctx: RequestContext, snapshot_id: str, *, lock: bool = False) -> Snapshot:
-        q = sa.select(Snapshot).where(Snapshot.id == snapshot_id)
-        if lock:
-            q = q.with_for_update()
-        v = s.scalar(q) if _plausible_id(snapshot_id) else None
-        if v is None or (v.project_id != ctx.project_id and not self.is_admin(ctx)):
-            raise NotFound(f"Snapshot {snapshot_id} could not be found.")
-        return v
+        return self._find(s, ctx, Snapshot, "Snapshot", snapshot_id, lock)  # type: ignore[no-any-return]
 
     def backup(self, s: Session, ctx: RequestContext, backup_id: str, *, lock: bool = False) -> Backup:
-        q = sa.select(Backup).where(Backup.id == backup_id)
-        if lock:
-            q = q.with_for_update()
-        v = s.scalar(q) if _plausible_id(backup_id) else None
-        if v is None or (v.project_id != ctx.project_id and not self.is_admin(ctx)):
-            raise NotFound(f"Backup {backup_id} could not be found.")
-        return v
+        return self._find(s, ctx, Backup, "Backup", backup_id, lock)  # type: ignore[no-any-return]
+
+    def listing(self, ctx: RequestContext, model: Any, q: ListQuery) -> tuple[sa.Select[Any], dict[str, str]]:
+        """The start of a tenant resource's list: the caller's project; for an
+        admin, the project of the ``project_id`` filter, or every project with
+        ``all_tenants``.  Returns the statement and the filters left to apply."""
+        admin = self.is_admin(ctx)
+        filters = dict(q.filters)
+        project = filters.pop("project_id", None) if admin else None
+        stmt = sa.select(model)
+        if admin and q.all_tenants:
+            if project:
+                stmt = stmt.where(model.project_id == project)
+        else:
+            stmt = stmt.where(model.project_id == (project or ctx.project_id))
+        return stmt, filters
 
     def type_by_name_or_id(self, s: Session, ctx: RequestContext | None, ident: str) -> VolumeType:
         t = s.get(VolumeType, ident) if _plausible_id(ident) else None
@@ -215,6 +224,14 @@ def check_metadata(meta: Any, what: str = "metadata") -> dict[str, str]:
             raise BadRequest(f"Invalid input received: {what} values must be strings of at most 255 "
                              "characters.")
     return dict(meta)
+
+
+def set_names(row: Volume | Snapshot, body: dict[str, Any]) -> None:
+    """An update's name and description, under Cinder's keys old (``display_``) and new."""
+    for src, dst in (("name", "name"), ("display_name", "name"), ("description", "description"),
+                     ("display_description", "description")):
+        if src in body:
+            setattr(row, dst, body[src])
 
 
 def parse_bool(value: Any, name: str) -> bool:

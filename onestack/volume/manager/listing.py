@@ -126,6 +126,19 @@ def page(s: Session, stmt: sa.Select[Any], model: Any, q: ListQuery, what: str) 
     return list(s.scalars(stmt)), count
 
 
+def page_matching(s: Session, stmt: sa.Select[Any], model: Any, q: ListQuery, what: str,
+                  wanted: dict[str, dict[str, Any] | None]) -> tuple[list[Any], int | None]:
+    """``page`` of the rows whose metadata columns hold the wanted items
+    (``{column: {key: value}}``, None for no filter).  Metadata is JSON text:
+    the matching runs in Python over the rows the statement selects."""
+    filters = {col: want for col, want in wanted.items() if want is not None}
+    if not filters:
+        return page(s, stmt, model, q, what)
+    keep = [row.id for row in s.scalars(stmt)
+            if all(getattr(row, col).get(k) == str(v) for col, want in filters.items() for k, v in want.items())]
+    return page(s, sa.select(model).where(model.id.in_(keep or [""])), model, q, what)
+
+
 def _expr(model: Any, key: str) -> Any:
     """NULLs sort differently per database: compare non-null stand-ins instead."""
     col = getattr(model, key)

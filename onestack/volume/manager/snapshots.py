@@ -13,8 +13,9 @@ from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest, NotFound
 from onestack.volume.drivers.base import VolumeDriverError
 from onestack.volume.manager import messages as msg
-from onestack.volume.manager.common import State, check_metadata, new_id, parse_bool
-from onestack.volume.manager.listing import ListQuery, page, parse_dict
+from onestack.volume.manager.common import State, check_metadata, new_id, parse_bool, set_names
+from onestack.volume.manager.listing import ListQuery, page_matching, parse_dict
+from onestack.volume.manager.metadata import Metadata
 from onestack.volume.manager.quotas import QuotaManager
 from onestack.volume.models import Snapshot, Volume, VolumeType
 
@@ -28,6 +29,9 @@ class SnapshotManager:
     def __init__(self, st: State, quotas: QuotaManager) -> None:
         self.st = st
         self.quotas = quotas
+        self.metadata = Metadata(st, st.snapshot, "meta", "volume:get_snapshot_metadata",
+                                 "volume:update_snapshot_metadata", "volume:delete_snapshot_metadata",
+                                 "Snapshot {id} has no metadata with key {key}.")
 
     def create(self, ctx: RequestContext, body: dict[str, Any], allow_in_use: bool) -> Snapshot:
         st = self.st
@@ -87,15 +91,7 @@ class SnapshotManager:
     def list(self, ctx: RequestContext, q: ListQuery) -> tuple[list[Snapshot], int | None]:
         st = self.st
         st.enforce(ctx, "volume:get_all_snapshots")
-        admin = st.is_admin(ctx)
-        f = dict(q.filters)
-        project = f.pop("project_id", None) if admin else None
-        stmt = sa.select(Snapshot)
-        if admin and q.all_tenants:
-            if project:
-                stmt = stmt.where(Snapshot.project_id == project)
-        else:
-            stmt = stmt.where(Snapshot.project_id == (project or ctx.project_id))
+        stmt, f = st.listing(ctx, Snapshot, q)
         meta_filter = None
         for key, val in f.items():
             like = key.endswith("~")
@@ -109,20 +105,13 @@ class SnapshotManager:
             elif key == "metadata":
                 meta_filter = parse_dict(val, "metadata")
         with st.db.session() as s:
-            if meta_filter is None:
-                return page(s, stmt, Snapshot, q, "snapshot")
-            keep = [x.id for x in s.scalars(stmt)
-                    if all(x.meta.get(k) == str(v) for k, v in meta_filter.items())]
-            return page(s, sa.select(Snapshot).where(Snapshot.id.in_(keep or [""])), Snapshot, q, "snapshot")
+            return page_matching(s, stmt, Snapshot, q, "snapshot", {"meta": meta_filter})
 
     def update(self, ctx: RequestContext, snapshot_id: str, body: dict[str, Any]) -> Snapshot:
         with self.st.db.session() as s:
             snap = self.st.snapshot(s, ctx, snapshot_id, lock=True)
             self.st.enforce(ctx, "volume:update_snapshot", snap.project_id)
-            for src, dst in (("name", "name"), ("display_name", "name"), ("description", "description"),
-                             ("display_description", "description")):
-                if src in body:
-                    setattr(snap, dst, body[src])
+            set_names(snap, body)
             snap.updated_at = utcnow()
             return snap
 
@@ -170,31 +159,6 @@ class SnapshotManager:
                     raise BadRequest("Invalid input received: progress must be a short string like '50%'.")
                 snap.progress = progress
             snap.status, snap.updated_at = status, utcnow()
-
-    # ---- metadata --------------------------------------------------------------------------
-    def get_metadata(self, ctx: RequestContext, snapshot_id: str) -> dict[str, str]:
-        with self.st.db.session() as s:
-            snap = self.st.snapshot(s, ctx, snapshot_id)
-            self.st.enforce(ctx, "volume:get_snapshot_metadata", snap.project_id)
-            return dict(snap.meta)
-
-    def set_metadata(self, ctx: RequestContext, snapshot_id: str, meta: Any, replace: bool) -> dict[str, str]:
-        meta = check_metadata(meta)
-        with self.st.db.session() as s:
-            snap = self.st.snapshot(s, ctx, snapshot_id, lock=True)
-            self.st.enforce(ctx, "volume:update_snapshot_metadata", snap.project_id)
-            snap.meta = meta if replace else {**snap.meta, **meta}
-            snap.updated_at = utcnow()
-            return dict(snap.meta)
-
-    def delete_metadata_item(self, ctx: RequestContext, snapshot_id: str, key: str) -> None:
-        with self.st.db.session() as s:
-            snap = self.st.snapshot(s, ctx, snapshot_id, lock=True)
-            self.st.enforce(ctx, "volume:delete_snapshot_metadata", snap.project_id)
-            if key not in snap.meta:
-                raise NotFound(f"Snapshot {snapshot_id} has no metadata with key {key}.")
-            snap.meta = {k: v for k, v in snap.meta.items() if k != key}
-            snap.updated_at = utcnow()
 
 
 __all__ = ["SnapshotManager", "Volume"]

@@ -3,6 +3,8 @@ type) and QoS specs with their associations to types."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -284,7 +286,10 @@ class QosManager:
             q = self._get(s, qos_id)
             return list(s.scalars(sa.select(VolumeType).where(VolumeType.qos_specs_id == q.id)))
 
-    def associate(self, ctx: RequestContext, qos_id: str, type_id: str | None) -> None:
+    @contextlib.contextmanager
+    def _association(self, ctx: RequestContext, qos_id: str, type_id: str | None
+                     ) -> Iterator[tuple[QosSpecs, VolumeType]]:
+        """The QoS specs and the volume type an (dis)association names, in one session."""
         self.st.enforce(ctx, "volume_extension:qos_specs_manage:update")
         if not type_id:
             raise BadRequest("Invalid input received: vol_type_id must be given.")
@@ -293,20 +298,17 @@ class QosManager:
             t = s.get(VolumeType, type_id) if len(type_id) <= 36 else None
             if t is None:
                 raise NotFound(f"Volume type {type_id} could not be found.")
+            yield q, t
+
+    def associate(self, ctx: RequestContext, qos_id: str, type_id: str | None) -> None:
+        with self._association(ctx, qos_id, type_id) as (q, t):
             if t.qos_specs_id and t.qos_specs_id != q.id:
                 raise BadRequest(f"Type {type_id} is already associated with another qos specs: "
                                  f"{t.qos_specs_id}")
             t.qos_specs_id = q.id
 
     def disassociate(self, ctx: RequestContext, qos_id: str, type_id: str | None) -> None:
-        self.st.enforce(ctx, "volume_extension:qos_specs_manage:update")
-        if not type_id:
-            raise BadRequest("Invalid input received: vol_type_id must be given.")
-        with self.st.db.session() as s:
-            q = self._get(s, qos_id)
-            t = s.get(VolumeType, type_id) if len(type_id) <= 36 else None
-            if t is None:
-                raise NotFound(f"Volume type {type_id} could not be found.")
+        with self._association(ctx, qos_id, type_id) as (q, t):
             if t.qos_specs_id == q.id:
                 t.qos_specs_id = None
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
-from onestack.core.errors import ApiError, BadRequest, NotFound
+from onestack.core.errors import ApiError, BadRequest
 from onestack.volume.drivers.base import VolumeDriverError
 from onestack.volume.manager import messages as msg
 from onestack.volume.manager.common import (
@@ -26,9 +26,11 @@ from onestack.volume.manager.common import (
     new_id,
     parse_bool,
     require_status,
+    set_names,
     unmet_spec,
 )
-from onestack.volume.manager.listing import ListQuery, page, parse_dict
+from onestack.volume.manager.listing import ListQuery, page_matching, parse_dict
+from onestack.volume.manager.metadata import Metadata
 from onestack.volume.manager.quotas import QuotaManager
 from onestack.volume.models import Attachment, Backup, Snapshot, Transfer, Volume, VolumeType
 
@@ -49,6 +51,15 @@ class VolumeManager:
         self.restore_job: Any = None
         # set by the facade: the attachment manager (the old attach actions live there)
         self.attachments: Any = None
+        self.metadata = Metadata(
+            st, st.volume, "meta", "volume:get_volume_metadata", "volume:update_volume_metadata",
+            "volume:delete_volume_metadata", "Volume {id} has no metadata with key {key}.",
+            writable=_not_in_maintenance)
+        # the os-set/unset/show_image_metadata actions
+        self.image_metadata = Metadata(
+            st, st.volume, "image_meta", "volume_extension:volume_image_metadata:show",
+            "volume_extension:volume_image_metadata:set", "volume_extension:volume_image_metadata:remove",
+            "Glance metadata for volume {id} with key {key} not found.")
 
     # the old attach/detach actions, where Nova's code looks for them
     def reserve(self, ctx: RequestContext, volume_id: str) -> None:
@@ -243,15 +254,7 @@ class VolumeManager:
     def list(self, ctx: RequestContext, q: ListQuery) -> tuple[list[Volume], int | None]:
         st = self.st
         st.enforce(ctx, "volume:get_all")
-        admin = st.is_admin(ctx)
-        stmt = sa.select(Volume)
-        f = dict(q.filters)
-        project = f.pop("project_id", None) if admin else None
-        if admin and q.all_tenants:
-            if project:
-                stmt = stmt.where(Volume.project_id == project)
-        else:
-            stmt = stmt.where(Volume.project_id == (project or ctx.project_id))
+        stmt, f = st.listing(ctx, Volume, q)
         meta_filter = image_filter = None
         for key, val in f.items():
             like = key.endswith("~")
@@ -289,13 +292,8 @@ class VolumeManager:
                 stmt = stmt.where(_time_filter(getattr(Volume, key), val))
             # unknown filters are ignored, as upstream does for non-admins
         with st.db.session() as s:
-            if meta_filter is None and image_filter is None:
-                return page(s, stmt, Volume, q, "volume")
-            # metadata lives in JSON text: filter in Python over the project's rows
-            rows = list(s.scalars(stmt))
-            keep = [v.id for v in rows
-                    if _has(v.meta, meta_filter) and _has(v.image_meta, image_filter)]
-            return page(s, sa.select(Volume).where(Volume.id.in_(keep or [""])), Volume, q, "volume")
+            return page_matching(s, stmt, Volume, q, "volume",
+                                 {"meta": meta_filter, "image_meta": image_filter})
 
     def summary(self, ctx: RequestContext, all_tenants: bool) -> dict[str, Any]:
         self.st.enforce(ctx, "volume:get_all")
@@ -332,10 +330,7 @@ class VolumeManager:
         with self.st.db.session() as s:
             v = self.st.volume(s, ctx, volume_id, lock=True)
             self.st.enforce(ctx, "volume:update", v.project_id)
-            for src, dst in (("name", "name"), ("display_name", "name"), ("description", "description"),
-                             ("display_description", "description")):
-                if src in body:
-                    setattr(v, dst, body[src])
+            set_names(v, body)
             if "metadata" in body:
                 v.meta = check_metadata(body["metadata"])
             v.updated_at = utcnow()
@@ -495,59 +490,6 @@ class VolumeManager:
             self.quotas.check(s, v.project_id, t.name, volumes=1, gigabytes=v.size)
             v.volume_type_id, v.updated_at = t.id, utcnow()
 
-    # ---- metadata -------------------------------------------------------------------------------
-    def get_metadata(self, ctx: RequestContext, volume_id: str) -> dict[str, str]:
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id)
-            self.st.enforce(ctx, "volume:get_volume_metadata", v.project_id)
-            return dict(v.meta)
-
-    def set_metadata(self, ctx: RequestContext, volume_id: str, meta: Any, replace: bool) -> dict[str, str]:
-        meta = check_metadata(meta)
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id, lock=True)
-            self.st.enforce(ctx, "volume:update_volume_metadata", v.project_id)
-            if v.status == "maintenance":
-                raise BadRequest("Invalid volume: the volume is in maintenance.")
-            v.meta = meta if replace else {**v.meta, **meta}
-            v.updated_at = utcnow()
-            return dict(v.meta)
-
-    def delete_metadata_item(self, ctx: RequestContext, volume_id: str, key: str) -> None:
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id, lock=True)
-            self.st.enforce(ctx, "volume:delete_volume_metadata", v.project_id)
-            if key not in v.meta:
-                raise NotFound(f"Volume {volume_id} has no metadata with key {key}.")
-            v.meta = {k: val for k, val in v.meta.items() if k != key}
-            v.updated_at = utcnow()
-
-    def image_metadata(self, ctx: RequestContext, volume_id: str) -> dict[str, str]:
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id)
-            self.st.enforce(ctx, "volume_extension:volume_image_metadata:show", v.project_id)
-            return dict(v.image_meta)
-
-    def set_image_metadata(self, ctx: RequestContext, volume_id: str, meta: Any) -> dict[str, str]:
-        meta = check_metadata(meta)
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id, lock=True)
-            self.st.enforce(ctx, "volume_extension:volume_image_metadata:set", v.project_id)
-            v.image_meta = {**v.image_meta, **meta}
-            v.updated_at = utcnow()
-            return dict(v.image_meta)
-
-    def unset_image_metadata(self, ctx: RequestContext, volume_id: str, key: Any) -> None:
-        if not isinstance(key, str) or not key:
-            raise BadRequest("Invalid input received: the key must be a non-empty string.")
-        with self.st.db.session() as s:
-            v = self.st.volume(s, ctx, volume_id, lock=True)
-            self.st.enforce(ctx, "volume_extension:volume_image_metadata:remove", v.project_id)
-            if key not in v.image_meta:
-                raise NotFound(f"Glance metadata for volume {volume_id} with key {key} not found.")
-            v.image_meta = {k: val for k, val in v.image_meta.items() if k != key}
-            v.updated_at = utcnow()
-
     # ---- upload to image ------------------------------------------------------------------------------
     def upload_to_image(self, ctx: RequestContext, volume_id: str, body: dict[str, Any], mv_31: bool
                         ) -> dict[str, Any]:
@@ -616,6 +558,11 @@ class VolumeManager:
             self.st.set_status(volume_id, previous)
 
 
+def _not_in_maintenance(v: Volume) -> None:
+    if v.status == "maintenance":
+        raise BadRequest("Invalid volume: the volume is in maintenance.")
+
+
 def _size(value: Any) -> int | None:
     if value is None:
         return None
@@ -647,10 +594,6 @@ def _type_brief(t: VolumeType | None) -> dict[str, Any] | None:
     return {"id": t.id, "name": t.name, "description": t.description, "is_public": t.is_public,
             "extra_specs": dict(t.extra_specs), "qos_specs_id": t.qos_specs_id, "deleted": False,
             "created_at": t.created_at, "updated_at": t.updated_at, "deleted_at": None}
-
-
-def _has(meta: dict[str, str], want: dict[str, Any] | None) -> bool:
-    return want is None or all(meta.get(k) == str(v) for k, v in want.items())
 
 
 def _time_filter(col: Any, value: str) -> Any:
