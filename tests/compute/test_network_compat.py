@@ -5,83 +5,57 @@ openstacksdk boots on a network and lists the server's interfaces and IPs."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.compute.test_compat_sdk import _connect
-from tests.live import live_server
+from tests.live import MARKS, Cli, connect, live_server
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("serve-net")
-    with live_server(data, {"ONESTACK_SERVICES__ENABLED": "identity,image,compute,network", "ONESTACK_NETWORK__DRIVER": "noop", "ONESTACK_COMPUTE__DRIVER": "fake"}) as url:
+    with live_server(data, {"ONESTACK_SERVICES__ENABLED": "identity,image,compute,network",
+                            "ONESTACK_NETWORK__DRIVER": "noop", "ONESTACK_COMPUTE__DRIVER": "fake"}) as url:
         yield url, data
 
 
 def test_openstack_cli_servers_on_networks(server: tuple[str, Path]) -> None:
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("python-openstackclient is not installed")
     url, data = server
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(data / "clouds.yaml")}
-
-    def cli(*args: str) -> Any:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args, "-f", "json"], env=env, capture_output=True,
-                           text=True, timeout=120)
-        assert r.returncode == 0, f"{args}: {r.stderr}"
-        return json.loads(r.stdout) if r.stdout.strip() else None
-
-    def cli_plain(*args: str) -> None:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, f"{args}: {r.stderr}"
-
-    image = _connect(url).image.create_image(name="cli-image", data=b"\0" * 1024, disk_format="raw",
-                                             container_format="bare", visibility="public").id
-    cli("network", "create", "cli-net")
-    cli("subnet", "create", "--network", "cli-net", "--subnet-range", "10.44.0.0/24", "cli-subnet")
-    cli("security", "group", "create", "cli-sg")
-    srv = cli("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--network", "cli-net",
-              "cli-vm")
+    cli = Cli(data)
+    image = connect(url).image.create_image(name="cli-image", data=b"\0" * 1024, disk_format="raw",
+                                            container_format="bare", visibility="public").id
+    cli.json("network", "create", "cli-net")
+    cli.json("subnet", "create", "--network", "cli-net", "--subnet-range", "10.44.0.0/24", "cli-subnet")
+    cli.json("security", "group", "create", "cli-sg")
+    srv = cli.json("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--network",
+                   "cli-net", "cli-vm")
     assert srv["status"] == "ACTIVE"
-    shown = cli("server", "show", "cli-vm")
+    shown = cli.json("server", "show", "cli-vm")
     addrs = shown["addresses"]
     assert list(addrs) == ["cli-net"] and addrs["cli-net"][0].startswith("10.44.0."), addrs
-    listed = cli("server", "list")
+    listed = cli.json("server", "list")
     assert listed[0]["Networks"] == addrs
     # a second NIC by port, then remove it
-    port = cli("port", "create", "--network", "cli-net", "cli-port")
-    cli_plain("server", "add", "port", "cli-vm", port["id"])
-    assert len(cli("server", "show", "cli-vm")["addresses"]["cli-net"]) == 2
-    cli_plain("server", "remove", "port", "cli-vm", port["id"])
-    assert len(cli("server", "show", "cli-vm")["addresses"]["cli-net"]) == 1
+    port = cli.json("port", "create", "--network", "cli-net", "cli-port")
+    cli("server", "add", "port", "cli-vm", port["id"])
+    assert len(cli.json("server", "show", "cli-vm")["addresses"]["cli-net"]) == 2
+    cli("server", "remove", "port", "cli-vm", port["id"])
+    assert len(cli.json("server", "show", "cli-vm")["addresses"]["cli-net"]) == 1
     # security groups through the compute API (the CLI sends addSecurityGroup)
-    cli_plain("server", "add", "security", "group", "cli-vm", "cli-sg")
-    groups = {g["name"] for g in cli("server", "show", "cli-vm")["security_groups"]}
+    cli("server", "add", "security", "group", "cli-vm", "cli-sg")
+    groups = {g["name"] for g in cli.json("server", "show", "cli-vm")["security_groups"]}
     assert groups == {"default", "cli-sg"}
-    cli_plain("server", "remove", "security", "group", "cli-vm", "cli-sg")
-    cli_plain("server", "delete", "--wait", "cli-vm")
-    assert cli("port", "list", "--device-owner", "compute:nova") == []
+    cli("server", "remove", "security", "group", "cli-vm", "cli-sg")
+    cli("server", "delete", "--wait", "cli-vm")
+    assert cli.json("port", "list", "--device-owner", "compute:nova") == []
 
 
 def test_openstacksdk_interfaces_and_ips(server: tuple[str, Path]) -> None:
-    conn = _connect(server[0])
+    conn = connect(server[0], compute_api_version="2")
     image = conn.image.create_image(name="sdk-image", data=b"\0" * 1024, disk_format="raw",
                                     container_format="bare", visibility="public")
     net = conn.network.create_network(name="sdk-net")

@@ -6,47 +6,32 @@ compute and volume drivers): openstacksdk (``create_volume_attachment``,
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.compute_qemu.realserve import PASSWORD, Proc
+from tests.live import MARKS, Cli, connect, live_server
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-]
+pytestmark = MARKS
 ENV = {"ONESTACK_SERVICES__ENABLED": "identity,image,compute,volume", "ONESTACK_VOLUME__DRIVER": "fake",
-       "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4", "ONESTACK_SERVER__LOG_LEVEL": "warning"}
+       "ONESTACK_SERVER__LOG_LEVEL": "warning"}
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
-    p = Proc(tmp_path_factory.mktemp("serve-volumes"), env=ENV).start()
-    try:
-        yield p
-    finally:
-        p.stop()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("serve-volumes")
+    with live_server(data, ENV) as url:
+        yield url, data
 
 
 def _connect(url: str) -> Any:
-    import openstack
-
-    return openstack.connect(auth_url=url + "/identity/v3", username="admin", password=PASSWORD,
-                             project_name="admin", user_domain_name="Default", project_domain_name="Default",
-                             region_name="RegionOne", compute_api_version="2", block_storage_api_version="3")
+    return connect(url, compute_api_version="2", block_storage_api_version="3")
 
 
-def test_openstacksdk_attach_list_detach(serve: Proc) -> None:
-    conn = _connect(serve.url)
+def test_openstacksdk_attach_list_detach(server: tuple[str, Path]) -> None:
+    conn = _connect(server[0])
     image = conn.image.create_image(name="sdk-img", data=b"\1" * 4096, disk_format="raw",
                                     container_format="bare", visibility="public")
     flavor = conn.compute.find_flavor("m1.nano", ignore_missing=False)
@@ -67,21 +52,10 @@ def test_openstacksdk_attach_list_detach(serve: Proc) -> None:
     conn.block_storage.delete_volume(vol)
 
 
-def test_openstack_cli_server_volumes(serve: Proc) -> None:
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("python-openstackclient is not installed")
-    clouds = serve.data_dir / "clouds.yaml"
-    assert clouds.exists()
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-
-    def cli(*args: str) -> str:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
-    conn = _connect(serve.url)
+def test_openstack_cli_server_volumes(server: tuple[str, Path]) -> None:
+    url, data = server
+    cli = Cli(data)
+    conn = _connect(url)
     image = conn.image.create_image(name="cli-img", data=b"\1" * 4096, disk_format="raw",
                                     container_format="bare", visibility="public").id
     cli("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--nic", "none", "cli-vm")

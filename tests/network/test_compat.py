@@ -4,24 +4,16 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.live import connect, live_server
+from tests.live import MARKS, Cli, connect, live_server
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-]
+pytestmark = MARKS
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("serve")
@@ -30,44 +22,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 def test_openstack_cli_network_subnet_port(server: tuple[str, Path]) -> None:
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("python-openstackclient is not installed")
-    url, data = server
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(data / "clouds.yaml")}
-
-    def cli(*args: str) -> Any:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args, "-f", "json"], env=env, capture_output=True,
-                           text=True, timeout=120)
-        assert r.returncode == 0, (args, r.stderr)
-        return json.loads(r.stdout) if r.stdout.strip() else None
-
-    def cli_plain(*args: str) -> str:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, (args, r.stderr)
-        return r.stdout
-
-    net = cli("network", "create", "--description", "cli net", "cli-net")
+    cli = Cli(server[1])
+    net = cli.json("network", "create", "--description", "cli net", "cli-net")
     assert net["name"] == "cli-net" and net["status"] == "ACTIVE"
-    names = {n["Name"] for n in cli("network", "list")}
+    names = {n["Name"] for n in cli.json("network", "list")}
     assert {"cli-net", "public"} <= names
-    assert cli("network", "show", "cli-net")["id"] == net["id"]
-    assert cli("network", "list", "--external")[0]["Name"] == "public"
-    sub = cli("subnet", "create", "--network", "cli-net", "--subnet-range", "192.168.50.0/24",
-              "--dns-nameserver", "8.8.8.8", "cli-subnet")
+    assert cli.json("network", "show", "cli-net")["id"] == net["id"]
+    assert cli.json("network", "list", "--external")[0]["Name"] == "public"
+    sub = cli.json("subnet", "create", "--network", "cli-net", "--subnet-range", "192.168.50.0/24",
+                   "--dns-nameserver", "8.8.8.8", "cli-subnet")
     assert sub["cidr"] == "192.168.50.0/24" and sub["gateway_ip"] == "192.168.50.1"
-    port = cli("port", "create", "--network", "cli-net", "--fixed-ip", "subnet=cli-subnet,ip-address=192.168.50.10",
-               "cli-port")
+    port = cli.json("port", "create", "--network", "cli-net", "--fixed-ip",
+                    "subnet=cli-subnet,ip-address=192.168.50.10", "cli-port")
     assert "192.168.50.10" in json.dumps(port["fixed_ips"])
-    ports = cli("port", "list", "--network", "cli-net")
+    ports = cli.json("port", "list", "--network", "cli-net")
     assert "cli-port" in {p["Name"] for p in ports}
-    cli_plain("network", "set", "--name", "cli-net2", "cli-net")
-    cli_plain("port", "delete", "cli-port")
-    cli_plain("subnet", "delete", "cli-subnet")
-    cli_plain("network", "delete", "cli-net2")
-    assert "cli-net2" not in {n["Name"] for n in cli("network", "list")}
-    quota = cli("quota", "show", "--network")
+    cli("network", "set", "--name", "cli-net2", "cli-net")
+    cli("port", "delete", "cli-port")
+    cli("subnet", "delete", "cli-subnet")
+    cli("network", "delete", "cli-net2")
+    assert "cli-net2" not in {n["Name"] for n in cli.json("network", "list")}
+    quota = cli.json("quota", "show", "--network")
     assert quota
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onestack.core.context import RequestContext
+from onestack.network.manager import common
 from onestack.network.manager.common import bad_request
 
 Check = Callable[[str, Any], Any]
@@ -78,13 +79,7 @@ def string(max_len: int | None = 255, *, nullable: bool = False) -> Check:
 
 
 def boolean(name: str, v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.lower() in ("true", "false", "1", "0"):
-        return v.lower() in ("true", "1")
-    if isinstance(v, int) and v in (0, 1):
-        return bool(v)
-    raise fail(name, f"'{v}' cannot be converted to boolean")
+    return common.boolean(v, name, "HTTPBadRequest")
 
 
 def integer(lo: int | None = None, hi: int | None = None, *, nullable: bool = False) -> Check:

@@ -1,5 +1,6 @@
 """Shared pieces of the network managers: Neutron's errors, the retry loop for
-racing transactions, standard attributes, If-Match on revision numbers."""
+racing transactions, standard attributes, If-Match on revision numbers, the
+lookups and checks that several resources make the same way."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import exc as db_exc
+from sqlalchemy.orm import Session
 
 from onestack.core.db import utcnow
 from onestack.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from onestack.network.models import Network, Tag
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,9 +172,62 @@ def requested_owner(ctx: Any, body: Mapping[str, Any]) -> str:
 
 def add_tags(s: Any, resource_id: str, resource_type: str, tags: Any) -> None:
     """The ``tags`` given on create (a list of strings of at most 60 characters)."""
-    from onestack.network.models import Tag
-
     if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 60 for t in tags):
         raise bad("Invalid input for tags. Reason: not a list of strings.", "InvalidInput")
     for t in dict.fromkeys(tags):
         s.add(Tag(resource_id=resource_id, tag=t, resource_type=resource_type))
+
+
+def boolean(value: Any, name: str, type: str = "InvalidInput") -> bool:
+    """A boolean attribute (``"true"``/``"false"``/``"1"``/``"0"`` and 0/1 too); a 400 of
+    ``type`` for anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise bad(f"Invalid input for {name}. Reason: '{value}' cannot be converted to boolean.", type)
+
+
+def reject_unknown(body: Mapping[str, Any], allowed: Iterable[str], *, update: bool = False,
+                   type: str = "BadRequest") -> None:
+    """400 for keys a resource does not have (on update: or cannot change), as upstream
+    words it."""
+    unknown = set(body) - set(allowed)
+    if not unknown:
+        return
+    names = ", ".join(sorted(unknown))
+    if update:
+        raise bad(f"Cannot update read-only attribute(s) or unknown attribute(s) '{names}'", type)
+    raise bad(f"Unrecognized attribute(s) '{names}'", type)
+
+
+def owned_visible(model: Any, ctx: Any) -> Any:
+    """The SQL condition for the rows of a resource that only its project (and an admin)
+    sees: routers, floating IPs."""
+    return sa.true() if ctx.is_admin else model.project_id == (ctx.project_id or "")
+
+
+def owned_row(s: Session, model: type[T], ctx: Any, rid: Any,
+              missing: Callable[[Any], Exception]) -> T:
+    """One such row by id; ``missing(rid)`` (a 404) when there is none or it is another
+    project's (``ctx`` None: any project's)."""
+    row: Any = s.get(model, rid) if isinstance(rid, str) else None
+    if row is None or (ctx is not None and not ctx.is_admin and row.project_id != ctx.project_id):
+        raise missing(rid)
+    return row  # type: ignore[no-any-return]
+
+
+Target = Callable[[Any, Network], dict[str, Any]]
+
+
+def enforce_on_network(mgr: Any, s: Session, ctx: Any, row: Any, rule: str,
+                       target: Target) -> tuple[Network, dict[str, Any]]:
+    """For a subnet or port the caller sees: its network and the policy target of the two
+    (``target(row, network)``), with ``rule`` enforced on it."""
+    net = s.get(Network, row.network_id)
+    assert net is not None
+    tgt = target(row, net)
+    mgr.enforce(ctx, rule, tgt)
+    return net, tgt

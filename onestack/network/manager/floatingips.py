@@ -27,14 +27,19 @@ from onestack.network.manager.common import (
     bad,
     check_if_match,
     new_id,
+    owned_row,
+    owned_visible,
+    reject_unknown,
     requested_owner,
     retrying,
     std_attrs,
     touch,
 )
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
+from onestack.network.manager.quotas import counter
 from onestack.network.models import IPAllocation, Network, Port, Subnet
 from onestack.network.models_l3 import FloatingIP, Router
+from onestack.network.policies import ADMIN, ADMIN_OR_MEMBER, ADMIN_OR_READER
 
 if TYPE_CHECKING:
     from onestack.network.manager import NetworkManager
@@ -43,16 +48,13 @@ FIP_OWNER = "network:floatingip"
 INTERFACE = "network:router_interface"
 GATEWAY = "network:router_gateway"
 
-_ADMIN = "rule:admin_only"
-_MEMBER = f"({_ADMIN}) or (role:member and project_id:%(project_id)s)"
-_READER = f"({_ADMIN}) or (role:reader and project_id:%(project_id)s)"
 POLICIES: dict[str, str] = {
-    "create_floatingip": _MEMBER,
-    "create_floatingip:floating_ip_address": f"({_ADMIN}) or (role:manager and project_id:%(project_id)s)",
-    "create_floatingip:tags": _MEMBER,
-    "get_floatingip": _READER,
-    "update_floatingip": _MEMBER,
-    "delete_floatingip": _MEMBER,
+    "create_floatingip": ADMIN_OR_MEMBER,
+    "create_floatingip:floating_ip_address": f"({ADMIN}) or (role:manager and project_id:%(project_id)s)",
+    "create_floatingip:tags": ADMIN_OR_MEMBER,
+    "get_floatingip": ADMIN_OR_READER,
+    "update_floatingip": ADMIN_OR_MEMBER,
+    "delete_floatingip": ADMIN_OR_MEMBER,
 }
 policies.register(POLICIES)
 
@@ -116,22 +118,17 @@ def _ip(value: Any, name: str) -> str:
 class FloatingIPs:
     def __init__(self, mgr: NetworkManager) -> None:
         self.mgr = mgr
-        tags = getattr(mgr, "tags", None)
-        if tags is not None and hasattr(tags, "register"):
-            tags.register("floatingips", self.get_row, "update_floatingip", target)
+        mgr.tags.register("floatingips", self.get_row, "update_floatingip", target)
 
     @property
     def db(self) -> Any:
         return self.mgr.db
 
     def visible(self, ctx: RequestContext) -> Any:
-        return sa.true() if ctx.is_admin else FloatingIP.project_id == (ctx.project_id or "")
+        return owned_visible(FloatingIP, ctx)
 
     def get_row(self, s: Session, ctx: RequestContext | None, fip_id: Any) -> FloatingIP:
-        f = s.get(FloatingIP, fip_id) if isinstance(fip_id, str) else None
-        if f is None or (ctx is not None and not ctx.is_admin and f.project_id != ctx.project_id):
-            raise fip_not_found(fip_id)
-        return f
+        return owned_row(s, FloatingIP, ctx, fip_id, fip_not_found)
 
     # ---- views --------------------------------------------------------------------------
     def views(self, s: Session, rows: list[FloatingIP]) -> list[dict[str, Any]]:
@@ -167,11 +164,7 @@ class FloatingIPs:
         with self.db.session() as s:
             rows, links = page(s, LIST, query, base=sa.select(FloatingIP).where(self.visible(ctx)),
                                url=url)
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"floatingips": [select_fields(v, fields) for v in self.views(s, rows)]}
-            if links:
-                out["floatingips_links"] = links
-            return out
+            return collection(LIST, query, self.views(s, rows), links)
 
     def show(self, ctx: RequestContext, fip_id: str, fields: list[str]) -> dict[str, Any]:
         with self.db.session() as s:
@@ -181,9 +174,7 @@ class FloatingIPs:
 
     @retrying
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - CREATE_KEYS
-        if unknown:
-            raise bad(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
+        reject_unknown(body, CREATE_KEYS)
         if "floating_network_id" not in body:
             raise bad("Failed to parse request. Required attribute 'floating_network_id' not specified")
         net_id = _id(body["floating_network_id"], "floating_network_id")
@@ -261,10 +252,7 @@ class FloatingIPs:
 
     def update(self, ctx: RequestContext, fip_id: str, body: dict[str, Any],
                if_match: str | None = None) -> dict[str, Any]:
-        unknown = set(body) - UPDATE_KEYS
-        if unknown:
-            raise bad(f"Cannot update read-only attribute(s) or unknown attribute(s) "
-                      f"'{', '.join(sorted(unknown))}'")
+        reject_unknown(body, UPDATE_KEYS, update=True)
         with self.db.session() as s:
             f = self.get_row(s, ctx, fip_id)
             self.mgr.enforce(ctx, "update_floatingip", target(f))
@@ -430,11 +418,5 @@ class FloatingIPs:
 
 
 def build(mgr: NetworkManager) -> FloatingIPs:
-    fips = FloatingIPs(mgr)
-
-    def count(s: Session, project_id: str) -> int:
-        return int(s.scalar(sa.select(sa.func.count()).select_from(FloatingIP).where(
-            FloatingIP.project_id == project_id)) or 0)
-
-    mgr.quotas.register("floatingip", 50, count)
-    return fips
+    mgr.quotas.register("floatingip", 50, counter(FloatingIP))
+    return FloatingIPs(mgr)

@@ -1,7 +1,8 @@
 """Neutron's list machinery, pushed down to SQL: attribute filters (repeated keys
 mean "any of"), tag filters (``tags``, ``tags-any``, ``not-tags``, ``not-tags-any``),
 ``sort_key``/``sort_dir`` pairs, ``limit``/``marker``/``page_reverse`` with
-``<collection>_links``.  ``fields=`` is applied to the rendered dicts (``select_fields``).
+``<collection>_links``.  ``fields=`` is applied to the rendered dicts (``select_fields``);
+``collection`` makes the response body of both.
 
 Usage (any resource, the L3 helper's too)::
 
@@ -9,6 +10,7 @@ Usage (any resource, the L3 helper's too)::
                     sorts={"name": Router.name, ...}, tag_type="routers")
     rows, links = page(session, spec, call.query, base=select(Router).where(visible),
                        url=call.url_for_self())
+    return collection(spec, call.query, render(rows), links)
 
 ``page`` raises 400 (Neutron's wording) for an unknown filter or sort key and for a
 bad ``limit``/``sort_dir``; a ``marker`` that is not a visible row is a 404 as upstream.
@@ -241,6 +243,17 @@ def _links(spec: ListSpec, query: Mapping[str, Any], url: str, rows: list[Any], 
         if marker_id:
             links.append({"rel": "previous", "href": href(rows[0].id, True)})
     return links
+
+
+def collection(spec: ListSpec, query: Mapping[str, Any], items: Iterable[dict[str, Any]],
+               links: list[dict[str, str]]) -> dict[str, Any]:
+    """The list response: the rendered rows of one ``page`` (``fields=`` applied) under the
+    collection's name, and ``<collection>_links`` when there are any."""
+    fields = requested_fields(query)
+    out: dict[str, Any] = {spec.collection: [select_fields(v, fields) for v in items]}
+    if links:
+        out[f"{spec.collection}_links"] = links
+    return out
 
 
 def select_fields(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:

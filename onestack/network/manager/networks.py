@@ -27,7 +27,7 @@ from onestack.network.manager.common import (
     tf,
     touch,
 )
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
 from onestack.network.models import Network, Port, Subnet
 
 if TYPE_CHECKING:
@@ -155,11 +155,7 @@ class Networks:
     def list(self, ctx: RequestContext, query: Mapping[str, Any], url: str) -> dict[str, Any]:
         with self.mgr.db.session() as s:
             rows, links = page(s, LIST, query, base=sa.select(Network).where(self.visible(ctx)), url=url)
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"networks": [select_fields(v, fields) for v in self.views(s, ctx, rows)]}
-            if links:
-                out["networks_links"] = links
-            return out
+            return collection(LIST, query, self.views(s, ctx, rows), links)
 
     def show(self, ctx: RequestContext, network_id: str, fields: list[str]) -> dict[str, Any]:
         with self.mgr.db.session() as s:

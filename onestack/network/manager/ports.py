@@ -26,6 +26,7 @@ from onestack.network.manager.common import (
     bad_request,
     check_if_match,
     conflict,
+    enforce_on_network,
     new_id,
     not_found,
     retrying,
@@ -34,7 +35,7 @@ from onestack.network.manager.common import (
     touch,
 )
 from onestack.network.manager.ipam import is_auto_address
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
 from onestack.network.models import IPAllocation, Network, Port, PortSecurityGroupBinding, Subnet
 
 if TYPE_CHECKING:
@@ -224,11 +225,7 @@ class Ports:
                 base = base.where(Port.id.in_(sa.select(PortSecurityGroupBinding.port_id).where(
                     PortSecurityGroupBinding.security_group_id.in_(groups))))
             rows, links = page(s, LIST, query, base=base, url=url, handled=("fixed_ips", "security_groups"))
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"ports": [select_fields(v, fields) for v in self.views(s, ctx, rows)]}
-            if links:
-                out["ports_links"] = links
-            return out
+            return collection(LIST, query, self.views(s, ctx, rows), links)
 
     @staticmethod
     def _fixed_ip_filters(query: Mapping[str, Any]) -> list[Any]:
@@ -251,9 +248,7 @@ class Ports:
     def show(self, ctx: RequestContext, port_id: str, fields: list[str]) -> dict[str, Any]:
         with self.mgr.db.session() as s:
             p = self.get_row(s, ctx, port_id)
-            net = s.get(Network, p.network_id)
-            assert net is not None
-            self.mgr.enforce(ctx, "get_port", target(p, net))
+            enforce_on_network(self.mgr, s, ctx, p, "get_port", target)
             return select_fields(self.view(s, ctx, p), fields)
 
     def _attr_policies(self, ctx: RequestContext, action: str, values: dict[str, Any],
@@ -395,10 +390,7 @@ class Ports:
         values = attrs.validate(body, SPEC, create=False)
         with self.mgr.db.session() as s:
             p = self.get_row(s, ctx, port_id)
-            net = s.get(Network, p.network_id)
-            assert net is not None
-            tgt = target(p, net)
-            self.mgr.enforce(ctx, "update_port", tgt)
+            _, tgt = enforce_on_network(self.mgr, s, ctx, p, "update_port", target)
             self._attr_policies(ctx, "update_port", values, tgt)
         sg_ids = None
         if "security_groups" in values and self.mgr.secgroups is not None and values["security_groups"]:
@@ -494,9 +486,7 @@ class Ports:
     def delete(self, ctx: RequestContext, port_id: str) -> None:
         with self.mgr.db.session() as s:
             p = self.get_row(s, ctx, port_id)
-            net = s.get(Network, p.network_id)
-            assert net is not None
-            self.mgr.enforce(ctx, "delete_port", target(p, net))
+            enforce_on_network(self.mgr, s, ctx, p, "delete_port", target)
             if p.device_owner in ROUTER_OWNERS and self._router_exists(s, p.device_id):
                 raise conflict(f"Port {port_id} has owner {p.device_owner} and therefore cannot be "
                                "deleted directly via the port API.", "L3PortInUse")

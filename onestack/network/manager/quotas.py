@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 Counter = Callable[[Session, str], int]
 
 
-def _counter(model: Any) -> Counter:
+def counter(model: Any) -> Counter:
+    """How many rows of ``model`` a project has (for ``register``)."""
     def count(s: Session, project_id: str) -> int:
         return int(s.scalar(sa.select(sa.func.count()).select_from(model)
                             .where(model.project_id == project_id)) or 0)
@@ -37,10 +38,10 @@ class Quotas:
         self.mgr = mgr
         self.defaults: dict[str, int] = {}
         self.counters: dict[str, Counter] = {}
-        self.register("network", 100, _counter(Network))
-        self.register("subnet", 100, _counter(Subnet))
-        self.register("port", 500, _counter(Port))
-        self.register("subnetpool", -1, _counter(SubnetPool))
+        self.register("network", 100, counter(Network))
+        self.register("subnet", 100, counter(Subnet))
+        self.register("port", 500, counter(Port))
+        self.register("subnetpool", -1, counter(SubnetPool))
 
     def register(self, resource: str, default: int, count: Counter) -> None:
         self.defaults[resource] = default

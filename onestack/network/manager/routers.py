@@ -30,17 +30,23 @@ from onestack.network.drivers.base import RouterState
 from onestack.network.manager.common import (
     add_tags,
     bad,
+    boolean,
     check_if_match,
     new_id,
+    owned_row,
+    owned_visible,
+    reject_unknown,
     requested_owner,
     retrying,
     std_attrs,
     touch,
 )
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
+from onestack.network.manager.quotas import counter
 from onestack.network.manager.router_state import router_state
 from onestack.network.models import IPAllocation, Network, Port, Subnet
 from onestack.network.models_l3 import FloatingIP, Router, RouterRoute
+from onestack.network.policies import ADMIN, ADMIN_OR_MEMBER, ADMIN_OR_READER
 
 if TYPE_CHECKING:
     from onestack.network.manager import NetworkManager
@@ -52,31 +58,28 @@ AUTO_NET = "auto_allocated_network"
 GATEWAY = "network:router_gateway"
 MAX_ROUTES = 30
 
-_ADMIN = "rule:admin_only"
-_MEMBER = f"({_ADMIN}) or (role:member and project_id:%(project_id)s)"
-_READER = f"({_ADMIN}) or (role:reader and project_id:%(project_id)s)"
 POLICIES: dict[str, str] = {
-    "create_router": _MEMBER,
-    "create_router:distributed": _ADMIN,
-    "create_router:ha": _ADMIN,
-    "create_router:external_gateway_info": _MEMBER,
-    "create_router:external_gateway_info:network_id": _MEMBER,
-    "create_router:external_gateway_info:enable_snat": _ADMIN,
-    "create_router:external_gateway_info:external_fixed_ips": _ADMIN,
-    "create_router:tags": _MEMBER,
-    "get_router": _READER,
-    "get_router:distributed": _ADMIN,
-    "get_router:ha": _ADMIN,
-    "update_router": _MEMBER,
-    "update_router:distributed": _ADMIN,
-    "update_router:ha": _ADMIN,
-    "update_router:external_gateway_info": _MEMBER,
-    "update_router:external_gateway_info:network_id": _MEMBER,
-    "update_router:external_gateway_info:enable_snat": _ADMIN,
-    "update_router:external_gateway_info:external_fixed_ips": _ADMIN,
-    "delete_router": _MEMBER,
-    "add_router_interface": _MEMBER,
-    "remove_router_interface": _MEMBER,
+    "create_router": ADMIN_OR_MEMBER,
+    "create_router:distributed": ADMIN,
+    "create_router:ha": ADMIN,
+    "create_router:external_gateway_info": ADMIN_OR_MEMBER,
+    "create_router:external_gateway_info:network_id": ADMIN_OR_MEMBER,
+    "create_router:external_gateway_info:enable_snat": ADMIN,
+    "create_router:external_gateway_info:external_fixed_ips": ADMIN,
+    "create_router:tags": ADMIN_OR_MEMBER,
+    "get_router": ADMIN_OR_READER,
+    "get_router:distributed": ADMIN,
+    "get_router:ha": ADMIN,
+    "update_router": ADMIN_OR_MEMBER,
+    "update_router:distributed": ADMIN,
+    "update_router:ha": ADMIN,
+    "update_router:external_gateway_info": ADMIN_OR_MEMBER,
+    "update_router:external_gateway_info:network_id": ADMIN_OR_MEMBER,
+    "update_router:external_gateway_info:enable_snat": ADMIN,
+    "update_router:external_gateway_info:external_fixed_ips": ADMIN,
+    "delete_router": ADMIN_OR_MEMBER,
+    "add_router_interface": ADMIN_OR_MEMBER,
+    "remove_router_interface": ADMIN_OR_MEMBER,
 }
 policies.register(POLICIES)
 
@@ -129,17 +132,6 @@ def _string(value: Any, name: str, max_len: int = 255) -> str:
     return value
 
 
-def _bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise bad(f"Invalid input for {name}. Reason: '{value}' cannot be converted to boolean.",
-              "InvalidInput")
-
-
 def _uuid_like(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 255:
         raise bad(f"Invalid input for {name}. Reason: '{value}' is not a valid UUID.", "InvalidInput")
@@ -150,9 +142,7 @@ class Routers:
     def __init__(self, mgr: NetworkManager) -> None:
         self.mgr = mgr
         self._driver_lock = threading.Lock()
-        tags = getattr(mgr, "tags", None)
-        if tags is not None and hasattr(tags, "register"):
-            tags.register("routers", self.get_row, "update_router", target)
+        mgr.tags.register("routers", self.get_row, "update_router", target)
 
     @property
     def db(self) -> Any:
@@ -160,13 +150,10 @@ class Routers:
 
     # ---- visibility ---------------------------------------------------------------------
     def visible(self, ctx: RequestContext) -> Any:
-        return sa.true() if ctx.is_admin else Router.project_id == (ctx.project_id or "")
+        return owned_visible(Router, ctx)
 
     def get_row(self, s: Session, ctx: RequestContext | None, router_id: Any) -> Router:
-        r = s.get(Router, router_id) if isinstance(router_id, str) else None
-        if r is None or (ctx is not None and not ctx.is_admin and r.project_id != ctx.project_id):
-            raise router_not_found(router_id)
-        return r
+        return owned_row(s, Router, ctx, router_id, router_not_found)
 
     # ---- views --------------------------------------------------------------------------
     def views(self, s: Session, ctx: RequestContext, rows: list[Router]) -> list[dict[str, Any]]:
@@ -213,11 +200,7 @@ class Routers:
     def list(self, ctx: RequestContext, query: Mapping[str, Any], url: str) -> dict[str, Any]:
         with self.db.session() as s:
             rows, links = page(s, LIST, query, base=sa.select(Router).where(self.visible(ctx)), url=url)
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"routers": [select_fields(v, fields) for v in self.views(s, ctx, rows)]}
-            if links:
-                out["routers_links"] = links
-            return out
+            return collection(LIST, query, self.views(s, ctx, rows), links)
 
     def show(self, ctx: RequestContext, router_id: str, fields: list[str]) -> dict[str, Any]:
         with self.db.session() as s:
@@ -227,23 +210,16 @@ class Routers:
 
     @retrying
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - CREATE_KEYS
-        if "routes" in unknown:
+        if "routes" in body:
             raise bad("Attribute 'routes' not allowed in POST")
-        if unknown:
-            raise bad(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
+        reject_unknown(body, CREATE_KEYS)
         project_id = requested_owner(ctx, body)
         tgt = {"project_id": project_id, "tenant_id": project_id}
         self.mgr.enforce(ctx, "create_router", tgt)
-        for key in ("distributed", "ha"):
-            if key in body:
-                self.mgr.enforce(ctx, f"create_router:{key}", tgt)
-                if _bool(body[key], key):
-                    raise bad(f"Invalid input for {key}: this cloud has no {key} routers.",
-                              "InvalidInput")
+        self._check_modes(ctx, "create_router", body, tgt)
         name = _string(body.get("name", ""), "name")
         description = _string(body.get("description", ""), "description")
-        admin_state_up = _bool(body.get("admin_state_up", True), "admin_state_up")
+        admin_state_up = boolean(body.get("admin_state_up", True), "admin_state_up")
         gw_info = body.get("external_gateway_info")
         if gw_info is not None:
             self._check_gw_policy(ctx, "create_router", gw_info, tgt)
@@ -269,6 +245,16 @@ class Routers:
         self.sync(rid)
         return view
 
+    def _check_modes(self, ctx: RequestContext, action: str, body: dict[str, Any],
+                     tgt: dict[str, Any]) -> None:
+        """``distributed`` and ``ha``: each by its policy, and only false (no such routers here)."""
+        for key in ("distributed", "ha"):
+            if key in body:
+                self.mgr.enforce(ctx, f"{action}:{key}", tgt)
+                if boolean(body[key], key):
+                    raise bad(f"Invalid input for {key}: this cloud has no {key} routers.",
+                              "InvalidInput")
+
     def _check_gw_policy(self, ctx: RequestContext, action: str, gw_info: Any,
                          tgt: dict[str, Any]) -> None:
         if not isinstance(gw_info, Mapping):
@@ -287,27 +273,19 @@ class Routers:
     @retrying
     def update(self, ctx: RequestContext, router_id: str, body: dict[str, Any],
                if_match: str | None = None) -> dict[str, Any]:
-        unknown = set(body) - UPDATE_KEYS
-        if unknown:
-            raise bad(f"Cannot update read-only attribute(s) or unknown attribute(s) "
-                      f"'{', '.join(sorted(unknown))}'")
+        reject_unknown(body, UPDATE_KEYS, update=True)
         with self.db.session() as s:
             r = self.get_row(s, ctx, router_id)
             tgt = target(r)
             self.mgr.enforce(ctx, "update_router", tgt)
             check_if_match(r, if_match)
-            for key in ("distributed", "ha"):
-                if key in body:
-                    self.mgr.enforce(ctx, f"update_router:{key}", tgt)
-                    if _bool(body[key], key):
-                        raise bad(f"Invalid input for {key}: this cloud has no {key} routers.",
-                                  "InvalidInput")
+            self._check_modes(ctx, "update_router", body, tgt)
             if "name" in body:
                 r.name = _string(body["name"], "name")
             if "description" in body:
                 r.description = _string(body["description"], "description")
             if "admin_state_up" in body:
-                r.admin_state_up = _bool(body["admin_state_up"], "admin_state_up")
+                r.admin_state_up = boolean(body["admin_state_up"], "admin_state_up")
             if "external_gateway_info" in body:
                 gw_info = body["external_gateway_info"]
                 if gw_info:
@@ -350,21 +328,25 @@ class Routers:
         self._driver(lambda: self.mgr.driver.delete_router(router_id))
 
     # ---- gateway ------------------------------------------------------------------------
+    def _drop_gateway(self, s: Session, r: Router, port: Port) -> None:
+        """Remove the router's gateway port (409 while a floating IP goes through it)."""
+        if s.scalar(sa.select(FloatingIP.id).where(
+                FloatingIP.router_id == r.id, FloatingIP.fixed_port_id.is_not(None)).limit(1)):
+            raise Conflict(f"Gateway cannot be updated for router {r.id}, since a gateway to "
+                           f"external network {port.network_id} is required by one or more "
+                           "floating IPs.", type="RouterExternalGatewayInUseByFloatingIp")
+        r.gw_port_id = None
+        s.flush()
+        self.mgr.ports.delete_internal(s, port.id)
+        self.mgr.sync_network(port.network_id)
+
     def _set_gateway(self, s: Session, ctx: RequestContext, r: Router, gw_info: Any) -> None:
         old_port = s.get(Port, r.gw_port_id) if r.gw_port_id else None
         if not gw_info:
             if old_port is None:
                 return
-            if s.scalar(sa.select(FloatingIP.id).where(
-                    FloatingIP.router_id == r.id, FloatingIP.fixed_port_id.is_not(None)).limit(1)):
-                raise Conflict(f"Gateway cannot be updated for router {r.id}, since a gateway to "
-                               f"external network {old_port.network_id} is required by one or more "
-                               "floating IPs.", type="RouterExternalGatewayInUseByFloatingIp")
-            r.gw_port_id = None
+            self._drop_gateway(s, r, old_port)
             r.enable_snat = True
-            s.flush()
-            self.mgr.ports.delete_internal(s, old_port.id)
-            self.mgr.sync_network(old_port.network_id)
             return
         if "network_id" not in gw_info:
             raise bad("Invalid input for external_gateway_info. Reason: Validation of dictionary's "
@@ -376,7 +358,7 @@ class Routers:
             raise NotFound(f"Network {net_id} could not be found.", type="NetworkNotFound")
         if not net.external:
             raise bad_router(f"Network {net_id} is not an external network")
-        enable_snat = _bool(gw_info.get("enable_snat", True), "enable_snat")
+        enable_snat = boolean(gw_info.get("enable_snat", True), "enable_snat")
         fixed = gw_info.get("external_fixed_ips")
         wanted_ips = self._gw_fixed_ips(s, net, fixed) if fixed is not None else None
         if old_port is not None and old_port.network_id == net_id:
@@ -390,15 +372,7 @@ class Routers:
                     self.mgr.sync_network(net_id)
             return
         if old_port is not None:
-            if s.scalar(sa.select(FloatingIP.id).where(
-                    FloatingIP.router_id == r.id, FloatingIP.fixed_port_id.is_not(None)).limit(1)):
-                raise Conflict(f"Gateway cannot be updated for router {r.id}, since a gateway to "
-                               f"external network {old_port.network_id} is required by one or more "
-                               "floating IPs.", type="RouterExternalGatewayInUseByFloatingIp")
-            r.gw_port_id = None
-            s.flush()
-            self.mgr.ports.delete_internal(s, old_port.id)
-            self.mgr.sync_network(old_port.network_id)
+            self._drop_gateway(s, r, old_port)
         subnets = list(s.scalars(sa.select(Subnet).where(Subnet.network_id == net_id)))
         if not subnets:
             raise bad_router(f"No IPs available for external network {net_id}")
@@ -740,11 +714,5 @@ class Routers:
 
 
 def build(mgr: NetworkManager) -> Routers:
-    routers = Routers(mgr)
-
-    def count(s: Session, project_id: str) -> int:
-        return int(s.scalar(sa.select(sa.func.count()).select_from(Router).where(
-            Router.project_id == project_id)) or 0)
-
-    mgr.quotas.register("router", 10, count)
-    return routers
+    mgr.quotas.register("router", 10, counter(Router))
+    return Routers(mgr)

@@ -29,8 +29,16 @@ from onestack.core.db import Database, utcnow
 from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.network import policies
 from onestack.network.drivers.base import SecurityGroupRuleState
-from onestack.network.manager.common import check_if_match, new_id, std_attrs, touch
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.common import (
+    boolean,
+    check_if_match,
+    new_id,
+    reject_unknown,
+    std_attrs,
+    touch,
+)
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
+from onestack.network.manager.quotas import counter
 from onestack.network.manager.sg_rules import (
     convert_ethertype,
     convert_port,
@@ -41,6 +49,7 @@ from onestack.network.manager.sg_rules import (
 )
 from onestack.network.models import IPAllocation, Port, PortSecurityGroupBinding, Tag
 from onestack.network.models_l3 import DefaultSecurityGroup, SecurityGroup, SecurityGroupRule
+from onestack.network.policies import ADMIN, ADMIN_OR_MEMBER, ADMIN_OR_READER
 
 DEFAULT = "default"
 RULE_KEYS = frozenset({
@@ -51,19 +60,16 @@ RULE_KEYS = frozenset({
 GROUP_KEYS = frozenset({"name", "description", "stateful", "project_id", "tenant_id", "tags"})
 MAX_RULES_PER_GROUP = 1000
 
-_ADMIN = "rule:admin_only"
-_MEMBER = f"({_ADMIN}) or (role:member and project_id:%(project_id)s)"
-_READER = f"({_ADMIN}) or (role:reader and project_id:%(project_id)s)"
-_SG_MEMBER = f"({_ADMIN}) or (role:member and project_id:%(security_group:project_id)s)"
-_SG_READER = f"({_ADMIN}) or (role:reader and project_id:%(security_group:project_id)s)"
+_SG_MEMBER = f"({ADMIN}) or (role:member and project_id:%(security_group:project_id)s)"
+_SG_READER = f"({ADMIN}) or (role:reader and project_id:%(security_group:project_id)s)"
 POLICIES: dict[str, str] = {
     "admin_or_sg_owner": "rule:context_is_admin or project_id:%(security_group:project_id)s",
     "shared_security_group": "'True':%(shared)s",
-    "create_security_group": _MEMBER,
-    "create_security_group:tags": _MEMBER,
-    "get_security_group": f"{_READER} or rule:shared_security_group",
-    "update_security_group": _MEMBER,
-    "delete_security_group": _MEMBER,
+    "create_security_group": ADMIN_OR_MEMBER,
+    "create_security_group:tags": ADMIN_OR_MEMBER,
+    "get_security_group": f"{ADMIN_OR_READER} or rule:shared_security_group",
+    "update_security_group": ADMIN_OR_MEMBER,
+    "delete_security_group": ADMIN_OR_MEMBER,
     "create_security_group_rule": _SG_MEMBER,
     "get_security_group_rule": _SG_READER,
     "delete_security_group_rule": _SG_MEMBER,
@@ -383,20 +389,13 @@ class SecurityGroupManager:
             base = base.where(SecurityGroup.project_id == scope)
         with self.db.session() as s:
             rows, links = page(s, GROUP_LIST, query, base=base, url=url)
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"security_groups": [select_fields(v, fields)
-                                                       for v in self.views(s, rows)]}
-            if links:
-                out["security_groups_links"] = links
-            return out
+            return collection(GROUP_LIST, query, self.views(s, rows), links)
 
     def create_group(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - GROUP_KEYS
-        if unknown:
-            raise _invalid(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'", "HTTPBadRequest")
+        reject_unknown(body, GROUP_KEYS, type="HTTPBadRequest")
         name = _string(body.get("name", ""), "name")
         description = _string(body.get("description", ""), "description")
-        stateful = _bool(body.get("stateful", True), "stateful")
+        stateful = boolean(body.get("stateful", True), "stateful")
         project_id = _owner(ctx, body)
         self._enforce(ctx, "create_security_group", {"project_id": project_id,
                                                      "tenant_id": project_id})
@@ -419,10 +418,7 @@ class SecurityGroupManager:
 
     def update_group(self, ctx: RequestContext, sg_id: str, body: dict[str, Any],
                      if_match: str | None = None) -> dict[str, Any]:
-        unknown = set(body) - {"name", "description", "stateful"}
-        if unknown:
-            raise _invalid(f"Cannot update read-only attribute(s) or unknown attribute(s) "
-                           f"'{', '.join(sorted(unknown))}'", "HTTPBadRequest")
+        reject_unknown(body, ("name", "description", "stateful"), update=True, type="HTTPBadRequest")
         with self.db.session() as s:
             sg = self._group(s, ctx, sg_id)
             self._enforce(ctx, "update_security_group", group_target(sg))
@@ -440,7 +436,7 @@ class SecurityGroupManager:
             if "description" in body:
                 sg.description = _string(body["description"], "description")
             if "stateful" in body:
-                stateful = _bool(body["stateful"], "stateful")
+                stateful = boolean(body["stateful"], "stateful")
                 if stateful != sg.stateful and self._in_use(s, sg.id):
                     raise Conflict(f"Security Group {sg.id} in use.", type="SecurityGroupInUse")
                 sg.stateful = stateful
@@ -482,17 +478,10 @@ class SecurityGroupManager:
                                      SecurityGroupRule.security_group_id.in_(owned)))
         with self.db.session() as s:
             rows, links = page(s, RULE_LIST, query, base=base, url=url)
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"security_group_rules": [select_fields(v, fields)
-                                                            for v in self.rule_views(s, rows)]}
-            if links:
-                out["security_group_rules_links"] = links
-            return out
+            return collection(RULE_LIST, query, self.rule_views(s, rows), links)
 
     def create_rule(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - RULE_KEYS
-        if unknown:
-            raise _invalid(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'", "HTTPBadRequest")
+        reject_unknown(body, RULE_KEYS, type="HTTPBadRequest")
         if "security_group_id" not in body:
             raise _invalid("Failed to parse request. Required attribute 'security_group_id' not "
                            "specified", "HTTPBadRequest")
@@ -626,16 +615,6 @@ def _string(value: Any, name: str, max_len: int = 255) -> str:
     return value
 
 
-def _bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise _invalid(f"Invalid input for {name}. Reason: '{value}' cannot be converted to boolean.")
-
-
 def _owner(ctx: RequestContext, body: Mapping[str, Any], default: str | None = None) -> str:
     """The project a new resource belongs to: the caller's, or (admin) the one named."""
     pid = body.get("project_id", body.get("tenant_id"))
@@ -660,17 +639,8 @@ def _set_tags(s: Session, resource_id: str, resource_type: str, tags: Any) -> No
 
 def build(mgr: Any) -> SecurityGroupManager:
     sgm = SecurityGroupManager(mgr.db, mgr)
-
-    def count_groups(s: Session, project_id: str) -> int:
-        return int(s.scalar(sa.select(sa.func.count()).select_from(SecurityGroup).where(
-            SecurityGroup.project_id == project_id)) or 0)
-
-    def count_rules(s: Session, project_id: str) -> int:
-        return int(s.scalar(sa.select(sa.func.count()).select_from(SecurityGroupRule).where(
-            SecurityGroupRule.project_id == project_id)) or 0)
-
-    mgr.quotas.register("security_group", 10, count_groups)
-    mgr.quotas.register("security_group_rule", 100, count_rules)
+    mgr.quotas.register("security_group", 10, counter(SecurityGroup))
+    mgr.quotas.register("security_group_rule", 100, counter(SecurityGroupRule))
     tags = getattr(mgr, "tags", None)
     if tags is not None and hasattr(tags, "register"):
         def get_row(s: Session, ctx: RequestContext | None, sg_id: str) -> SecurityGroup:

@@ -24,7 +24,7 @@ from onestack.network.manager.common import (
     tf,
     touch,
 )
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
 from onestack.network.models import Subnet, SubnetPool
 
 if TYPE_CHECKING:
@@ -103,12 +103,7 @@ class SubnetPools:
         with self.mgr.db.session() as s:
             rows, links = page(s, LIST, query, base=sa.select(SubnetPool).where(self.visible(ctx)), url=url)
             tags = self.mgr.tags.of_many(s, [r.id for r in rows])
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"subnetpools": [select_fields(self.view(r, tags.get(r.id, [])), fields)
-                                                   for r in rows]}
-            if links:
-                out["subnetpools_links"] = links
-            return out
+            return collection(LIST, query, [self.view(r, tags.get(r.id, [])) for r in rows], links)
 
     def show(self, ctx: RequestContext, pool_id: str, fields: list[str]) -> dict[str, Any]:
         with self.mgr.db.session() as s:

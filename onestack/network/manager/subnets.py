@@ -20,6 +20,7 @@ from onestack.network.manager.common import (
     bad_request,
     check_if_match,
     conflict,
+    enforce_on_network,
     new_id,
     not_found,
     retrying,
@@ -28,7 +29,7 @@ from onestack.network.manager.common import (
     touch,
 )
 from onestack.network.manager.ipam import default_pools, is_auto_address
-from onestack.network.manager.listing import ListSpec, page, requested_fields, select_fields
+from onestack.network.manager.listing import ListSpec, collection, page, select_fields
 from onestack.network.models import IPAllocation, Network, Port, Subnet
 
 if TYPE_CHECKING:
@@ -186,19 +187,13 @@ class Subnets:
             tags = self.mgr.tags.of_many(s, [r.id for r in rows])
             ext = set(s.scalars(sa.select(Network.id).where(
                 Network.id.in_({r.network_id for r in rows}), Network.external.is_(True))))
-            fields = requested_fields(query)
-            out: dict[str, Any] = {"subnets": [select_fields(self.view(r, tags.get(r.id, []), r.network_id in ext),
-                                                             fields) for r in rows]}
-            if links:
-                out["subnets_links"] = links
-            return out
+            return collection(LIST, query, [self.view(r, tags.get(r.id, []), r.network_id in ext)
+                                            for r in rows], links)
 
     def show(self, ctx: RequestContext, subnet_id: str, fields: list[str]) -> dict[str, Any]:
         with self.mgr.db.session() as s:
             sub = self.get_row(s, ctx, subnet_id)
-            net = s.get(Network, sub.network_id)
-            assert net is not None
-            self.mgr.enforce(ctx, "get_subnet", target(sub, net))
+            net, _ = enforce_on_network(self.mgr, s, ctx, sub, "get_subnet", target)
             return select_fields(self.view(sub, self.mgr.tags.of(s, sub.id), net.external), fields)
 
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
@@ -381,10 +376,7 @@ class Subnets:
         values = attrs.validate(body, SPEC, create=False)
         with self.mgr.db.session() as s:
             sub = self.get_row(s, ctx, subnet_id)
-            net = s.get(Network, sub.network_id)
-            assert net is not None
-            tgt = target(sub, net)
-            self.mgr.enforce(ctx, "update_subnet", tgt)
+            net, tgt = enforce_on_network(self.mgr, s, ctx, sub, "update_subnet", target)
             for key in ("segment_id", "service_types"):
                 if key in values:
                     self.mgr.enforce(ctx, f"update_subnet:{key}", tgt)
@@ -418,9 +410,7 @@ class Subnets:
     def delete(self, ctx: RequestContext, subnet_id: str) -> None:
         with self.mgr.db.session() as s:
             sub = self.get_row(s, ctx, subnet_id)
-            net = s.get(Network, sub.network_id)
-            assert net is not None
-            self.mgr.enforce(ctx, "delete_subnet", target(sub, net))
+            net, _ = enforce_on_network(self.mgr, s, ctx, sub, "delete_subnet", target)
             rows = s.execute(sa.select(IPAllocation, Port.device_owner).join(
                 Port, Port.id == IPAllocation.port_id).where(IPAllocation.subnet_id == sub.id)).all()
             for _alloc, owner in rows:
