@@ -15,14 +15,14 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from onestack import __version__
 from onestack.core import config as config_mod
 from onestack.core import http_protocol, migrations
 from onestack.core.config import Config
 from onestack.core.db import Database
-from onestack.core.web import json_response
+from onestack.core.web import json_response, mount
 
 LOG = logging.getLogger("onestack")
 
@@ -139,35 +139,35 @@ class Cloud:
             from onestack.identity.api import routes as identity_routes
 
             svc = identity_routes.build(self.identity)
-            routes.append(Mount(MOUNTS["identity"], app=svc.app))
+            routes.append(mount(MOUNTS["identity"], app=svc.app))
         if "object_store" in self.services:
             from onestack.object_store.api import routes as object_store_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
             cached = self.identity.tokens.cached_context if "identity" in self.services else None
             swift = object_store_routes.build(self.services["object_store"], auth, cached)
-            routes.append(Mount(MOUNTS["object_store"], app=swift))
+            routes.append(mount(MOUNTS["object_store"], app=swift))
         if "image" in self.services:
             from onestack.image.api import routes as image_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
             glance = image_routes.build(self.services["image"], auth)
-            routes.append(Mount(MOUNTS["image"], app=glance.app))
+            routes.append(mount(MOUNTS["image"], app=glance.app))
         if "compute" in self.services:
             from onestack.compute.api import routes as compute_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
-            routes.append(Mount(MOUNTS["compute"], app=compute_routes.build(self.services["compute"], auth)))
+            routes.append(mount(MOUNTS["compute"], app=compute_routes.build(self.services["compute"], auth)))
         if "network" in self.services:
             from onestack.network.api import routes as network_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
-            routes.append(Mount(MOUNTS["network"], app=network_routes.build(self.services["network"], auth).app))
+            routes.append(mount(MOUNTS["network"], app=network_routes.build(self.services["network"], auth).app))
         if "volume" in self.services:
             from onestack.volume.api import routes as volume_routes
 
             auth = self.identity.tokens.context_for if "identity" in self.services else None
-            routes.append(Mount(MOUNTS["volume"], app=volume_routes.build(self.services["volume"], auth).app))
+            routes.append(mount(MOUNTS["volume"], app=volume_routes.build(self.services["volume"], auth).app))
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:

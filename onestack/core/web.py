@@ -12,10 +12,11 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import fastjsonschema
 import jsonschema
@@ -26,8 +27,8 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Router
 from starlette.routing import Route as StarletteRoute
-from starlette.routing import Router
 
 from onestack.core.context import RequestContext
 from onestack.core.errors import (
@@ -48,6 +49,25 @@ MAX_JSON_BODY = 1024 * 1024
 _ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "COPY"]
 
+
+
+_R = TypeVar("_R", bound=BaseRoute)
+
+
+def whole_path(route: _R) -> _R:
+    """Match ``route`` against the whole decoded path, newlines included.
+
+    Starlette compiles ``{x:path}`` (and a ``Mount``'s remainder) to ``.*``, which stops
+    at a newline, after which ``$`` matches: ``/v1/a/c/obj%0A`` reached the object store
+    as ``obj``, and ``/network/v2.0/routers/%0A`` the network service as
+    ``/v2.0/routers/``.  Compiled with DOTALL, the name keeps its newline."""
+    route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)  # type: ignore[attr-defined]
+    return route
+
+
+def mount(path: str, app: Any) -> Mount:
+    """A service under ``path`` (``whole_path``)."""
+    return whole_path(Mount(path, app=app))
 
 class Authenticator(Protocol):
     def __call__(self, token: str) -> RequestContext: ...
@@ -164,7 +184,7 @@ class Service:
                 merged[r.path][m] = r
         starlette_routes = [
             # every method reaches the endpoint, which answers 405 in this service's format
-            StarletteRoute(path, self._endpoint(by_method), methods=ALL_METHODS)
+            whole_path(StarletteRoute(path, self._endpoint(by_method), methods=ALL_METHODS))
             for path, by_method in merged.items()
         ]
         # A bare Router: no per-service middleware stack on the hot path; the

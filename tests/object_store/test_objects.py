@@ -74,6 +74,16 @@ def test_object_roundtrip_and_metadata(swift: Swift, container: str) -> None:
     assert swift("HEAD", f"/{container}").headers["X-Container-Bytes-Used"] == "0"
 
 
+def test_names_ending_in_a_newline_are_their_own_objects(swift: Swift, container: str) -> None:
+    assert swift("PUT", f"/{container}/a", content=b"plain").status_code == 201
+    assert swift("PUT", f"/{container}/a%0A", content=b"newline").status_code == 201
+    assert swift("GET", f"/{container}/a").content == b"plain"
+    assert swift("GET", f"/{container}/a%0A").content == b"newline"
+    assert sorted(swift("GET", f"/{container}?format=json").json(), key=lambda o: o["name"])[1]["name"] == "a\n"
+    assert swift("DELETE", f"/{container}/a%0A").status_code == 204
+    assert swift("GET", f"/{container}/a").content == b"plain"
+
+
 def test_content_type_guessed(swift: Swift, container: str) -> None:
     swift("PUT", f"/{container}/pic.png", content=b"x")
     assert swift("HEAD", f"/{container}/pic.png").headers["Content-Type"] == "image/png"

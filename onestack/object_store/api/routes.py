@@ -22,7 +22,7 @@ from starlette.routing import Router
 
 from onestack.core.context import RequestContext
 from onestack.core.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
-from onestack.core.web import Authenticator
+from onestack.core.web import Authenticator, whole_path
 from onestack.object_store import views
 from onestack.object_store.api import account, container, formpost, info, obj
 from onestack.object_store.api.common import SwiftCall, authorize, tempurl_valid
@@ -101,7 +101,7 @@ class App:
         self.container_routes = by_path[CONTAINER]
         # a bare Router, as core.web's services: the endpoint renders every error
         self.app = Router(routes=[
-            StarletteRoute(path, self._endpoint(methods), methods=list(methods))
+            whole_path(StarletteRoute(path, self._endpoint(methods), methods=list(methods)))
             for path, methods in by_path.items()
         ])
 
