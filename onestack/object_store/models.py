@@ -45,7 +45,7 @@ class Name(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
-        return bytes(value).decode("utf-8")
+        return (value if type(value) is bytes else bytes(value)).decode("utf-8")
 
 
 class SwiftAccount(Base):

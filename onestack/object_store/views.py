@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
-import json
 import math
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import orjson
 from starlette.responses import Response
 
-from onestack.object_store.manager import ContainerInfo, ObjectInfo, Subdir
+from onestack.object_store.manager import ContainerInfo, ListedObject, Subdir
 
 # Swift's short bodies (swob's RESPONSE_REASONS), HTML like Swift's.
 REASONS: dict[int, tuple[str, str]] = {
@@ -95,13 +95,13 @@ def container_entry(e: ContainerInfo | Subdir) -> dict[str, Any]:
             "last_modified": iso(e.created_at)}
 
 
-def object_entry(e: ObjectInfo | Subdir) -> dict[str, Any]:
+def object_entry(e: ListedObject | Subdir) -> dict[str, Any]:
     if isinstance(e, Subdir):
         return {"subdir": e.subdir}
-    d: dict[str, Any] = {"hash": e.listing_etag, "last_modified": iso(e.timestamp),
-                         "bytes": e.listing_size, "name": e.name, "content_type": e.content_type}
-    if e.is_slo:
-        d["slo_etag"] = f'"{e.listing_etag}"'
+    d: dict[str, Any] = {"hash": e.etag, "last_modified": iso(e.timestamp), "bytes": e.size,
+                         "name": e.name, "content_type": e.content_type}
+    if e.slo:
+        d["slo_etag"] = f'"{e.etag}"'
     return d
 
 
@@ -109,7 +109,7 @@ def render_listing(fmt: str, kind: str, name: str, entries: list[dict[str, Any]]
                    status_empty_plain: int = 204) -> Response:
     """``kind`` is ``account`` (entries are containers) or ``container``."""
     if fmt == "json":
-        return Response(json.dumps(entries, separators=(",", ":")).encode(), 200,
+        return Response(orjson.dumps(entries), 200,
                         media_type=LISTING_TYPES["json"])
     if fmt == "xml":
         item = "container" if kind == "account" else "object"

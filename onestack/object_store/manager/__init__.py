@@ -39,6 +39,7 @@ from onestack.object_store.manager.common import (
     MAX_OBJECT_NAME,
     AccountInfo,
     ContainerInfo,
+    ListedObject,
     ListParams,
     NewObject,
     ObjectInfo,
@@ -56,7 +57,7 @@ from onestack.object_store.models import SwiftContainer, SwiftObject
 
 __all__ = [
     "MAX_CONTAINER_NAME", "MAX_META_COUNT", "MAX_META_NAME", "MAX_META_OVERALL", "MAX_META_VALUE",
-    "MAX_OBJECT_NAME", "QUOTA_KEY", "QUOTA_KINDS", "AccountInfo", "ContainerInfo", "ListParams",
+    "MAX_OBJECT_NAME", "QUOTA_KEY", "QUOTA_KINDS", "AccountInfo", "ContainerInfo", "ListParams", "ListedObject",
     "NewObject", "ObjectInfo", "ObjectStoreManager", "Subdir", "apply_updates",
     "check_container_name", "check_meta",
 ]

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -125,6 +125,18 @@ class ObjectInfo:
     @property
     def listing_etag(self) -> str:
         return str(self.sysmeta.get("slo_etag", self.etag)) if self.is_slo else self.etag
+
+
+class ListedObject(NamedTuple):
+    """A container listing's entry: a static large object shows its whole size and
+    its manifest's ETag."""
+
+    name: str
+    size: int
+    etag: str
+    content_type: str
+    timestamp: float
+    slo: bool
 
 
 @dataclass

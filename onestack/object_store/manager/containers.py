@@ -8,8 +8,8 @@ from onestack.core.errors import BadRequest, Conflict, NotFound
 from onestack.object_store.manager.accounts import account_row
 from onestack.object_store.manager.common import (
     ContainerInfo,
+    ListedObject,
     ListParams,
-    ObjectInfo,
     Part,
     Subdir,
     apply_updates,
@@ -25,9 +25,8 @@ from onestack.object_store.manager.listing import listing
 from onestack.object_store.models import SwiftContainer, SwiftObject
 
 # what a container listing reads of each object (not its user metadata)
-LISTED = (SwiftObject.id, SwiftObject.project_id, SwiftObject.name, SwiftObject.blob,
-          SwiftObject.size, SwiftObject.etag, SwiftObject.content_type, SwiftObject.timestamp,
-          SwiftObject.delete_at, SwiftObject.sysmeta)
+LISTED = (SwiftObject.name, SwiftObject.size, SwiftObject.etag, SwiftObject.content_type,
+          SwiftObject.timestamp, SwiftObject.sysmeta)
 
 
 def apply_container(c: SwiftContainer, meta: dict[str, str | None],
@@ -85,13 +84,21 @@ class Containers(Part):
                 raise Conflict("There was a conflict when trying to complete your request.")
             s.delete(c)
 
-    def list_objects(self, project_id: str, container: str, p: ListParams) -> list[ObjectInfo | Subdir]:
+    def list_objects(self, project_id: str, container: str, p: ListParams) -> list[ListedObject | Subdir]:
         with self.session() as s:
             c = container_row(s, project_id, container)
             reap(s, c)
             rows = listing(s, SwiftObject, [SwiftObject.container_id == c.id], p, columns=LISTED)
-            # plain rows, not ORM objects: a 10,000-entry page is most of a request's work
-            return [r if isinstance(r, Subdir) else
-                    ObjectInfo(r.id, r.project_id, container, r.name, r.blob, r.size, r.etag,
-                               r.content_type, r.timestamp, r.delete_at, {}, r.sysmeta or {})
-                    for r in rows]
+            # plain tuples, not ORM objects: a 10,000-entry page is most of a request's work
+            out: list[ListedObject | Subdir] = []
+            for r in rows:
+                if isinstance(r, Subdir):
+                    out.append(r)
+                    continue
+                name, size, etag, ctype, ts, sysmeta = r
+                if sysmeta and sysmeta.get("slo"):  # a static large object lists its whole size
+                    out.append(ListedObject(name, int(sysmeta.get("slo_size", size)),
+                                            str(sysmeta.get("slo_etag", etag)), ctype, ts, True))
+                else:
+                    out.append(ListedObject(name, size, etag, ctype, ts, False))
+            return out

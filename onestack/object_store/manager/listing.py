@@ -55,7 +55,8 @@ def listing(s: Session, model: Any, where: list[Any], p: ListParams,
                 q = q.where(col >= v if incl else col > v)
         want = p.limit - len(out)
         q = q.order_by(col.desc() if p.reverse else col.asc()).limit(want)
-        rows = list(s.execute(q).all() if columns else s.scalars(q))
+        # columns: a Core execute on the session's connection (no ORM row loading)
+        rows = list(s.connection().execute(q).all() if columns else s.scalars(q))
         if not rows:
             break
         restart = False
