@@ -4,23 +4,17 @@ creates an image and a server and waits for it; ``openstack server create
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.live import connect, live_server
+from tests.live import MARKS, Cli, connect, live_server
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-]
+pytestmark = MARKS
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     import httpx2 as httpx
@@ -56,20 +50,8 @@ def test_openstacksdk_server_lifecycle(server: tuple[str, Path]) -> None:
 
 
 def test_openstack_cli_server_create_wait(server: tuple[str, Path]) -> None:
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("python-openstackclient is not installed")
     url, data = server
-    clouds = data / "clouds.yaml"
-    assert clouds.exists()
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-
-    def cli(*args: str) -> str:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
+    cli = Cli(data)
     image = _connect(url).image.create_image(name="cli-image", data=b"\0" * 1024, disk_format="raw",
                                              container_format="bare", visibility="public").id
     out = cli("server", "create", "--wait", "--image", image, "--flavor", "m1.nano", "--nic", "none",

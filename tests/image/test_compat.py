@@ -3,79 +3,28 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-pytestmark = [
-    pytest.mark.compat,
-    # openstacksdk warns about its own defaults and internal calls (RemovedInSDK60Warning)
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-]
-PASSWORD = "compat-secret"
-BIN = Path(sys.executable).parent
+from tests.live import MARKS, Cli, connect, live_server
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    import httpx2 as httpx  # (the declared test dependency; plain httpx is not)
-
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    env = {**os.environ, "ONESTACK_ADMIN_PASSWORD": PASSWORD, "ONESTACK_IDENTITY__PASSWORD_HASH_ROUNDS": "4"}
-    env.pop("ONESTACK_CONFIG", None)
-    exe = shutil.which("onestack", path=str(BIN)) or "onestack"
-    log = open(data / "serve.log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [exe, "serve", "--data-dir", str(data), "--port", str(port), "--host", "127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/image/", timeout=1).status_code == 300:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("onestack serve did not start:\n" + (data / "serve.log").read_text())
-            time.sleep(0.1)
-        yield {"base": base, "data": data, "clouds": data / "clouds.yaml"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with live_server(data) as url:
+        yield url, data
 
 
-def test_openstacksdk(server: dict[str, Any], tmp_path: Path) -> None:
+def test_openstacksdk(server: tuple[str, Path], tmp_path: Path) -> None:
     import openstack
 
-    conn = openstack.connect(
-        auth_url=server["base"] + "/identity/v3", username="admin", password=PASSWORD,
-        project_name="admin", user_domain_name="Default", project_domain_name="Default",
-        region_name="RegionOne", identity_api_version="3",
-    )
+    conn = connect(server[0], identity_api_version="3")
     try:
         src = tmp_path / "disk.raw"
         src.write_bytes(os.urandom(2 * 1024 * 1024 + 3))
@@ -109,22 +58,14 @@ def test_openstacksdk(server: dict[str, Any], tmp_path: Path) -> None:
         conn.close()
 
 
-def test_openstack_cli(server: dict[str, Any], tmp_path: Path) -> None:
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(server["clouds"]), "OS_CLOUD": "onestack"}
-    exe = shutil.which("openstack", path=str(BIN)) or "openstack"
-
-    def osc(*args: str) -> str:
-        r = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
+def test_openstack_cli(server: tuple[str, Path], tmp_path: Path) -> None:
+    osc = Cli(server[1])
     src = tmp_path / "cli.img"
     src.write_bytes(os.urandom(1024 * 1024))
-    created = json.loads(osc("image", "create", "--file", str(src), "--disk-format", "qcow2",
-                             "--container-format", "bare", "--property", "os_distro=cirros",
-                             "-f", "json", "cli-image"))
+    created = osc.json("image", "create", "--file", str(src), "--disk-format", "qcow2",
+                       "--container-format", "bare", "--property", "os_distro=cirros", "cli-image")
     assert created["status"] == "active"
-    listed = json.loads(osc("image", "list", "-f", "json"))
+    listed = osc.json("image", "list")
     assert "cli-image" in {i["Name"] for i in listed}
     out = tmp_path / "saved.img"
     osc("image", "save", "--file", str(out), "cli-image")

@@ -4,24 +4,17 @@ delete volumes, snapshot one, and list volume types."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live import connect, live_server
+from tests.live import MARKS, Cli, connect, live_server
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.filterwarnings("ignore::openstack.warnings._RemovedInSDKWarning"),
-    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
-]
+pytestmark = MARKS
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("serve")
@@ -49,38 +42,26 @@ def test_openstacksdk_volume_lifecycle(server: tuple[str, Path]) -> None:
 
 
 def test_openstack_cli_volumes(server: tuple[str, Path]) -> None:
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent))
-    if exe is None:
-        pytest.skip("python-openstackclient is not installed")
-    clouds = server[1] / "clouds.yaml"
-    assert clouds.exists()
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-
-    def cli(*args: str) -> str:
-        r = subprocess.run([exe, "--os-cloud", "onestack", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
-    created = json.loads(cli("volume", "create", "--size", "1", "--property", "a=b", "-f", "json", "cli-vol"))
+    cli = Cli(server[1])
+    created = cli.json("volume", "create", "--size", "1", "--property", "a=b", "cli-vol")
     assert created["size"] == 1 and created["name"] == "cli-vol"
     deadline = time.monotonic() + 30
-    while json.loads(cli("volume", "show", "cli-vol", "-f", "json"))["status"] != "available":
+    while cli.json("volume", "show", "cli-vol")["status"] != "available":
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    listed = json.loads(cli("volume", "list", "-f", "json"))
+    listed = cli.json("volume", "list")
     assert [v["Name"] for v in listed] == ["cli-vol"] and listed[0]["Status"] == "available"
-    snap = json.loads(cli("volume", "snapshot", "create", "--volume", "cli-vol", "-f", "json", "cli-snap"))
+    snap = cli.json("volume", "snapshot", "create", "--volume", "cli-vol", "cli-snap")
     assert snap["name"] == "cli-snap"
-    types = json.loads(cli("volume", "type", "list", "-f", "json"))
+    types = cli.json("volume", "type", "list")
     assert "__DEFAULT__" in [t["Name"] for t in types]
     deadline = time.monotonic() + 30
-    while json.loads(cli("volume", "snapshot", "show", "cli-snap", "-f", "json"))["status"] != "available":
+    while cli.json("volume", "snapshot", "show", "cli-snap")["status"] != "available":
         assert time.monotonic() < deadline
         time.sleep(0.2)
     cli("volume", "snapshot", "delete", "cli-snap")
     deadline = time.monotonic() + 30
-    while json.loads(cli("volume", "snapshot", "list", "-f", "json")):
+    while cli.json("volume", "snapshot", "list"):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     cli("volume", "delete", "cli-vol")

@@ -14,6 +14,9 @@ Usage (any resource, the L3 helper's too)::
 
 ``page`` raises 400 (Neutron's wording) for an unknown filter or sort key and for a
 bad ``limit``/``sort_dir``; a ``marker`` that is not a visible row is a 404 as upstream.
+Pages are keyset pages over the sort keys plus the id (the tie-breaker, as upstream); NULL
+sorts as the smallest value on SQLite, MySQL and PostgreSQL alike, and the "after the
+marker" condition follows that order, so no row is skipped or repeated.
 Keys the caller filters itself are passed in ``handled`` (they are not validated here).
 """
 
@@ -192,7 +195,7 @@ def page(
         if marker is None:
             raise _marker_not_found(spec, marker_id)
         stmt = stmt.where(_after(order, marker))
-    stmt = stmt.order_by(*[c.asc() if asc else c.desc() for c, asc in order])
+    stmt = stmt.order_by(*_order_by(order))
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = list(s.execute(stmt).scalars().unique())
@@ -207,15 +210,45 @@ def _marker_not_found(spec: ListSpec, marker_id: str) -> Exception:
     return NotFound(f"Marker {marker_id} could not be found.", type="HTTPNotFound")
 
 
+def _nullable(col: Any) -> bool:
+    return bool(getattr(col.expression, "nullable", False))
+
+
+def _order_by(order: list[tuple[Any, bool]]) -> list[Any]:
+    """ORDER BY terms with NULL the smallest value on every database (first ascending, last
+    descending, as SQLite and MySQL have it; PostgreSQL would put NULLs last ascending)."""
+    terms: list[Any] = []
+    for col, asc in order:
+        if _nullable(col):
+            rank = sa.case((col.is_(None), 0), else_=1)
+            terms.append(rank.asc() if asc else rank.desc())
+        terms.append(col.asc() if asc else col.desc())
+    return terms
+
+
+def _beyond(col: Any, asc: bool, value: Any) -> Any | None:
+    """``col`` strictly after ``value`` in this direction, NULL being the smallest value
+    (as in ``_order_by``); None when nothing is."""
+    if value is None:
+        return col.is_not(None) if asc else None
+    v = sa.literal(value, col.type)  # (a bare True/False only compares with = in SQLAlchemy)
+    if asc:
+        return col > v
+    return sa.or_(col < v, col.is_(None)) if _nullable(col) else col < v
+
+
 def _after(order: list[tuple[Any, bool]], marker: Any) -> Any:
-    """Rows strictly after ``marker`` in this order (keyset pagination)."""
-    ors = []
-    for i, (col, asc) in enumerate(order):
-        eqs = [c == getattr(marker, c.key) for c, _ in order[:i]]
+    """Rows strictly after ``marker`` in this order (keyset pagination; the id, which is
+    always in the order, breaks ties)."""
+    ors: list[Any] = []
+    eqs: list[Any] = []
+    for col, asc in order:
         value = getattr(marker, col.key)
-        cmp = col > value if asc else col < value
-        ors.append(sa.and_(*eqs, cmp))
-    return sa.or_(*ors)
+        beyond = _beyond(col, asc, value)
+        if beyond is not None:
+            ors.append(sa.and_(*eqs, beyond))
+        eqs.append(col.is_(None) if value is None else col == sa.literal(value, col.type))
+    return sa.or_(sa.false(), *ors)
 
 
 def _links(spec: ListSpec, query: Mapping[str, Any], url: str, rows: list[Any], limit: int | None,
