@@ -28,8 +28,9 @@ LOG = logging.getLogger(__name__)
 
 class FileBlobWriter(TempFileWriter, BlobWriter):
     def __init__(self, store: FileBlobStore) -> None:
-        # writeback: objects can be big, and their PUT answers after the fsync
-        super().__init__(store.tmp, writeback=True)
+        # objects can be big, and their PUT answers after the fsync: past 4 MiB they go
+        # to disk with O_DIRECT (core.files.TempFileWriter); writeback for the rest
+        super().__init__(store.tmp, writeback=True, direct=True)
         self.store = store
 
     def publish(self, key: str) -> None:
