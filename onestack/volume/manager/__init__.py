@@ -27,7 +27,7 @@ from onestack.volume import policies
 from onestack.volume.drivers import load
 from onestack.volume.manager.attachments import AttachmentManager
 from onestack.volume.manager.backups import BackupManager
-from onestack.volume.manager.common import State
+from onestack.volume.manager.common import State, end_extend
 from onestack.volume.manager.messages import MessageManager
 from onestack.volume.manager.quotas import QuotaManager
 from onestack.volume.manager.snapshots import SnapshotManager
@@ -145,6 +145,7 @@ class VolumeManager:
                     if v.status == "extending":
                         with contextlib.suppress(Exception):
                             v.size = max(v.size, drv.size_of(v.id))
+                        end_extend(v)
                     if v.status in ("attaching", "reserved"):
                         # an attach that never completed and belongs to no instance: drop it.  Those
                         # of an instance stay: compute's reconciliation (which runs next) completes

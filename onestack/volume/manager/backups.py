@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest
+from onestack.core.retry import retry_transaction
 from onestack.volume.drivers.base import CHUNK_SIZE, VolumeDriverError
 from onestack.volume.manager import messages as msg
 from onestack.volume.manager.common import State, check_metadata, new_id, parse_bool
@@ -100,6 +101,7 @@ class BackupManager:
             self.store = LocalStore(st.driver.state_path / "backups")
 
     # ---- create --------------------------------------------------------------------------
+    @retry_transaction  # the quota check locks the project
     def create(self, ctx: RequestContext, body: dict[str, Any], with_meta: bool) -> Backup:
         st = self.st
         volume_id = body.get("volume_id")
@@ -114,7 +116,7 @@ class BackupManager:
         az = body.get("availability_zone") or st.conf.volume.availability_zone
         if az != st.conf.volume.availability_zone:
             raise BadRequest(f"Invalid input received: Availability zone '{az}' is invalid.")
-        with st.db.session() as s:
+        with self.quotas.session() as s:
             v = st.volume(s, ctx, volume_id, lock=True)
             st.enforce(ctx, "backup:create", v.project_id)
             snapshot_id = body.get("snapshot_id")

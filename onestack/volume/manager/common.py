@@ -30,6 +30,9 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 # transitional statuses: nothing may start while one of these holds
 TRANSITIONAL = ("creating", "deleting", "attaching", "detaching", "extending", "uploading",
                 "backing-up", "restoring-backup", "downloading", "retyping", "reserved")
+# admin metadata of a volume while it is "extending": the size it grows to (the quota
+# check counts it; the size changes when the extend completes)
+EXTENDING_TO = "extending_to"
 VOLUME_STATUSES = (
     "creating", "available", "reserved", "attaching", "detaching", "in-use", "maintenance", "deleting",
     "awaiting-transfer", "error", "error_deleting", "backing-up", "restoring-backup", "error_backing-up",
@@ -171,7 +174,15 @@ class State:
             v.status = status
             for k, val in extra.items():
                 setattr(v, k, val)
+            if status != "extending":
+                end_extend(v)
             v.updated_at = utcnow()
+
+
+def end_extend(v: Volume) -> None:
+    """Forget the size an extend was growing the volume to (it is over)."""
+    if EXTENDING_TO in v.admin_meta:
+        v.admin_meta = {k: val for k, val in v.admin_meta.items() if k != EXTENDING_TO}
 
 
 def unmet_spec(extra_specs: dict[str, str], caps: dict[str, Any]) -> str | None:

@@ -1,16 +1,29 @@
 """Quota sets: limits per project (defaults unless set), usage summed in SQL,
-and the check made before anything that consumes quota."""
+and the check made before anything that consumes quota.
+
+The check holds under concurrency.  It takes the project's quota lock first (a row
+of ``volume_quotas`` held until the commit, ``QuotaManager.lock``): the
+transactions that consume a project's quota take turns from their check to their
+commit, and each one counts what those before it committed, as it runs in a
+``QuotaManager.session`` (read committed on every backend).  The callers run under
+``retry_transaction``: a deadlock, or two first creates of the lock row, runs the
+unit of work again instead of failing it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as db_exc
 from sqlalchemy.orm import Session
 
 from onestack.core.context import RequestContext
 from onestack.core.errors import ApiError, BadRequest
-from onestack.volume.manager.common import State
+from onestack.core.retry import RetryRequest, retry_transaction
+from onestack.volume.manager.common import EXTENDING_TO, State
 from onestack.volume.models import Backup, Quota, Snapshot, Volume, VolumeType
 
 DEFAULTS: dict[str, int] = {
@@ -18,6 +31,9 @@ DEFAULTS: dict[str, int] = {
     "per_volume_gigabytes": -1, "groups": 10,
 }
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
+# the resource of a project's lock row: no limit has this name, so no view shows it
+LOCK_ROW = "__lock__"
+_QUOTA_SESSION = "volume.quota_session"
 
 
 class OverQuota(ApiError):
@@ -44,6 +60,39 @@ class QuotaManager:
                 out[q.resource] = q.hard_limit
         return out
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work that consumes quota (``check``).  Read committed on every
+        backend, so that what it counts after taking the project's lock includes
+        all that the project's other transactions committed: SQLite's writer reads
+        the latest commits, PostgreSQL reads committed by default, MariaDB's
+        repeatable read would answer from the snapshot of the transaction's first
+        read, taken before the lock."""
+        with self.st.db.session() as s:
+            if s.get_bind().dialect.name in ("mysql", "mariadb"):
+                s.connection(execution_options={"isolation_level": "READ COMMITTED"})
+            s.info[_QUOTA_SESSION] = True
+            yield s
+
+    def lock(self, s: Session, project_id: str) -> None:
+        """Hold the project's quota lock until ``s`` commits: the project's other
+        quota-consuming transactions wait here, and what ``s`` counts afterwards
+        includes all they committed.
+
+        A no-op UPDATE of the lock row is the lock on every backend (SQLite: it
+        begins the write transaction, and writers take turns; MariaDB/PostgreSQL: a
+        row lock).  The row is made by the first transaction that needs it; of two
+        making it at once, the one that loses the primary key runs again."""
+        key = (Quota.project_id == project_id, Quota.resource == LOCK_ROW)
+        found = s.execute(sa.update(Quota).where(*key).values(hard_limit=Quota.hard_limit)
+                          .execution_options(synchronize_session=False)).rowcount
+        if found:
+            return
+        try:
+            s.execute(sa.insert(Quota).values(project_id=project_id, resource=LOCK_ROW, hard_limit=-1))
+        except db_exc.IntegrityError:
+            raise RetryRequest from None
+
     def usage(self, s: Session, project_id: str) -> dict[str, int]:
         vols, gbs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
                               .where(Volume.project_id == project_id)).one()
@@ -53,7 +102,7 @@ class QuotaManager:
                                   .where(Backup.project_id == project_id)).one()
         out = {"volumes": int(vols), "gigabytes": int(gbs) + int(sgbs), "snapshots": int(snaps),
                "backups": int(backups), "backup_gigabytes": int(bgbs), "per_volume_gigabytes": 0, "groups": 0}
-        names: dict[str, str] = {r[0]: r[1] for r in s.execute(sa.select(VolumeType.id, VolumeType.name))}
+        names = _type_names(s)
         for name in names.values():
             for r in PER_TYPE:
                 out[f"{r}_{name}"] = 0
@@ -71,16 +120,48 @@ class QuotaManager:
                 out[f"gigabytes_{names[tid]}"] += int(g or 0)
         return out
 
+    def reserved(self, s: Session, project_id: str, *, hold: bool = False) -> dict[str, int]:
+        """What extends in progress hold (Cinder's reservations): a volume's size
+        changes when its extend completes, the target is kept in its admin metadata
+        meanwhile.  ``hold``: those volumes stay as they are until ``s`` commits (their
+        extends complete after it), so a count that follows finds each extend once."""
+        stmt = (sa.select(Volume.size, Volume.admin_meta, Volume.volume_type_id)
+                .where(Volume.project_id == project_id, Volume.status == "extending"))
+        rows = list(s.execute(stmt.with_for_update(read=True) if hold else stmt))
+        out: dict[str, int] = {}
+        if not rows:
+            return out
+        names = _type_names(s)
+        for size, admin_meta, type_id in rows:
+            grow = max(0, int((admin_meta or {}).get(EXTENDING_TO, size)) - size)
+            for res in ("gigabytes", f"gigabytes_{names[type_id]}") if type_id in names else ("gigabytes",):
+                out[res] = out.get(res, 0) + grow
+        return out
+
+    def consumed(self, s: Session, project_id: str) -> dict[str, int]:
+        """Used and reserved, as the latest commits have them: what a check counts
+        (under the project's lock: nothing else adds to it meanwhile)."""
+        held = self.reserved(s, project_id, hold=True)
+        out = self.usage(s, project_id)
+        for res, n in held.items():
+            out[res] = out.get(res, 0) + n
+        return out
+
     def check(self, s: Session, project_id: str, type_name: str | None = None, **deltas: int) -> None:
         """Raise 413 when adding ``deltas`` (e.g. ``volumes=1, gigabytes=10``) would
-        exceed a limit (the per-type limits too, when ``type_name`` is given)."""
+        exceed a limit (the per-type limits too, when ``type_name`` is given).  Else
+        the project's lock is held until ``s`` commits: insert what was checked in
+        the same transaction (and run it under ``retry_transaction``)."""
+        if not s.info.get(_QUOTA_SESSION):
+            raise RuntimeError("a quota check needs a QuotaManager.session()")
+        self.lock(s, project_id)
         limits = self.limits(s, project_id)
         if "gigabytes" in deltas and "volumes" in deltas:
             per = limits.get("per_volume_gigabytes", -1)
             if per >= 0 and deltas["gigabytes"] > per:
                 raise OverQuota(f"VolumeSizeExceedsLimit: Requested volume size {deltas['gigabytes']}G is "
                                 f"larger than maximum allowed limit {per}G.")
-        used = self.usage(s, project_id)
+        used = self.consumed(s, project_id)
         checks = dict(deltas)
         if type_name:
             for r in PER_TYPE:
@@ -106,8 +187,8 @@ class QuotaManager:
             limits = self.limits(s, project_id)
             if not usage:
                 return {"id": project_id, **limits}
-            used = self.usage(s, project_id)
-            return {"id": project_id, **{r: {"limit": lim, "in_use": used.get(r, 0), "reserved": 0,
+            used, held = self.usage(s, project_id), self.reserved(s, project_id)
+            return {"id": project_id, **{r: {"limit": lim, "in_use": used.get(r, 0), "reserved": held.get(r, 0),
                                               "allocated": 0}
                                          for r, lim in limits.items()}}
 
@@ -116,11 +197,14 @@ class QuotaManager:
         with self.st.db.session() as s:
             return {"id": project_id, **self.limits(s, "__default__")}
 
+    @retry_transaction
     def update(self, ctx: RequestContext, project_id: str, values: dict[str, Any]) -> dict[str, Any]:
         self.st.enforce(ctx, "volume_extension:quotas:update", project_id)
-        with self.st.db.session() as s:
+        with self.session() as s:
+            # in turn with the project's creates: a limit is never set below what they made
+            self.lock(s, project_id)
             known = set(self.resources(s))
-            used = self.usage(s, project_id)
+            used = self.consumed(s, project_id)
             for res, val in values.items():
                 if res not in known:
                     raise BadRequest(f"Bad key(s) in quota set: {res}")
@@ -173,3 +257,7 @@ class QuotaManager:
                     q.hard_limit = n
             s.flush()
             return {"id": name, **self.limits(s, "__default__")}
+
+
+def _type_names(s: Session) -> dict[str, str]:
+    return {r[0]: r[1] for r in s.execute(sa.select(VolumeType.id, VolumeType.name))}

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest, NotFound
+from onestack.core.retry import retry_transaction
 from onestack.volume.drivers.base import VolumeDriverError
 from onestack.volume.manager import messages as msg
 from onestack.volume.manager.common import State, check_metadata, new_id, parse_bool, set_names
@@ -33,6 +34,7 @@ class SnapshotManager:
                                  "volume:update_snapshot_metadata", "volume:delete_snapshot_metadata",
                                  "Snapshot {id} has no metadata with key {key}.")
 
+    @retry_transaction  # the quota check locks the project
     def create(self, ctx: RequestContext, body: dict[str, Any], allow_in_use: bool) -> Snapshot:
         st = self.st
         if "volume_id" not in body:
@@ -44,7 +46,7 @@ class SnapshotManager:
             raise BadRequest("Invalid input received: volume_id must be a string.")
         force = parse_bool(body.get("force", False), "force")
         meta = check_metadata(body.get("metadata") or {})
-        with st.db.session() as s:
+        with self.quotas.session() as s:
             v = st.volume(s, ctx, volume_id, lock=True)
             st.enforce(ctx, "volume:create_snapshot", v.project_id)
             ok = ("available", "in-use") if (force or allow_in_use) else ("available",)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
 from onestack.core.errors import BadRequest, NotFound
+from onestack.core.retry import retry_transaction
 from onestack.volume.manager.common import State, new_id, parse_bool
 from onestack.volume.manager.listing import ListQuery, page
 from onestack.volume.manager.quotas import QuotaManager
@@ -83,11 +84,12 @@ class TransferManager:
                 v.status, v.updated_at = "available", utcnow()
             s.delete(t)
 
+    @retry_transaction  # the quota check locks the project
     def accept(self, ctx: RequestContext, transfer_id: str, auth_key: Any) -> Transfer:
         self.st.enforce(ctx, "volume:accept_transfer")
         if not isinstance(auth_key, str) or not auth_key:
             raise BadRequest("Invalid input received: auth_key must be given.")
-        with self.st.db.session() as s:
+        with self.quotas.session() as s:
             t = s.get(Transfer, transfer_id) if len(transfer_id) <= 36 else None
             if t is None:
                 raise NotFound(f"Transfer {transfer_id} could not be found.")

@@ -16,13 +16,16 @@ import sqlalchemy as sa
 from onestack.core.context import RequestContext
 from onestack.core.db import utcnow
 from onestack.core.errors import ApiError, BadRequest
+from onestack.core.retry import retry_transaction
 from onestack.volume.drivers.base import VolumeDriverError
 from onestack.volume.manager import messages as msg
 from onestack.volume.manager.common import (
     DELETABLE,
+    EXTENDING_TO,
     VOLUME_STATUSES,
     State,
     check_metadata,
+    end_extend,
     new_id,
     parse_bool,
     require_status,
@@ -75,6 +78,7 @@ class VolumeManager:
         self.attachments.roll_detaching(ctx, volume_id)
 
     # ---- create -----------------------------------------------------------------------
+    @retry_transaction  # the quota check locks the project
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> Volume:
         st = self.st
         st.enforce(ctx, "volume:create")
@@ -90,7 +94,7 @@ class VolumeManager:
         image: dict[str, Any] | None = None
         if image_id:
             image = self._image(ctx, str(image_id))
-        with st.db.session() as s:
+        with self.quotas.session() as s:
             src_snap = src_vol = src_backup = None
             if body.get("snapshot_id"):
                 src_snap = st.snapshot(s, ctx, str(body["snapshot_id"]))
@@ -381,6 +385,7 @@ class VolumeManager:
             s.execute(sa.delete(Volume).where(Volume.id == volume_id))
 
     # ---- actions ------------------------------------------------------------------------------
+    @retry_transaction  # the quota check locks the project
     def extend(self, ctx: RequestContext, volume_id: str, new_size: Any, allow_in_use: bool) -> None:
         st = self.st
         try:
@@ -390,7 +395,7 @@ class VolumeManager:
                              f"{new_size!r}.") from None
         if isinstance(new_size, bool) or isinstance(new_size, float) and new_size != n:
             raise BadRequest("Invalid input received: New size for extend must be an integer.")
-        with st.db.session() as s:
+        with self.quotas.session() as s:
             v = st.volume(s, ctx, volume_id, lock=True)
             attached = v.status == "in-use"
             st.enforce(ctx, "volume:extend_attached_volume" if attached else "volume:extend", v.project_id)
@@ -407,6 +412,7 @@ class VolumeManager:
             self.quotas.check(s, v.project_id, t.name if t else None, gigabytes=n - v.size)
             previous = v.status
             v.status, v.updated_at = "extending", utcnow()
+            v.admin_meta = {**v.admin_meta, EXTENDING_TO: str(n)}
             conns = [(a.instance_uuid, a.connection_info or {}) for a in s.scalars(
                 sa.select(Attachment).where(Attachment.volume_id == v.id, Attachment.attach_status == "attached"))]
         st.submit(self._extend_job, volume_id, n, previous, conns, ctx.request_id)
@@ -468,6 +474,8 @@ class VolumeManager:
                 if body["status"] not in VOLUME_STATUSES:
                     raise BadRequest(f"Invalid input received: Invalid volume status: {body['status']}")
                 v.status = body["status"]
+                if v.status != "extending":
+                    end_extend(v)
             if "attach_status" in body:
                 if body["attach_status"] not in ("attached", "detached"):
                     raise BadRequest(f"Invalid input received: Invalid attach status: {body['attach_status']}")
@@ -478,8 +486,9 @@ class VolumeManager:
                 v.migration_status = body["migration_status"] or None
             v.updated_at = utcnow()
 
+    @retry_transaction  # the quota check locks the project
     def retype(self, ctx: RequestContext, volume_id: str, new_type: str) -> None:
-        with self.st.db.session() as s:
+        with self.quotas.session() as s:
             v = self.st.volume(s, ctx, volume_id, lock=True)
             self.st.enforce(ctx, "volume:retype", v.project_id)
             require_status(v, ("available", "in-use"), "retype")
