@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import xml.etree.ElementTree as ET
 
+from tests.conftest import CloudFixture
 from tests.object_store.conftest import Swift
 
 
@@ -95,6 +97,19 @@ def test_etag_mismatch_is_422_and_nothing_stored(swift: Swift, container: str) -
     assert swift("HEAD", f"/{container}/bad").status_code == 404
     good = hashlib.md5(b"abc").hexdigest()
     assert swift("PUT", f"/{container}/ok", content=b"abc", headers={"ETag": f'"{good}"'}).status_code == 201
+
+
+def test_big_object_with_a_wrong_etag_is_422_and_leaves_nothing(swift: Swift, container: str,
+                                                                 cloud: CloudFixture) -> None:
+    body = os.urandom(9 * 1024 * 1024 + 17)  # streamed: past the small-PUT path and the first block
+    r = swift("PUT", f"/{container}/big-bad", content=body, headers={"ETag": "0" * 32})
+    assert r.status_code == 422
+    assert swift("HEAD", f"/{container}/big-bad").status_code == 404
+    r = swift("PUT", f"/{container}/big-ok", content=iter([body[:5000], body[5000:]]))  # chunked
+    assert r.status_code == 201 and r.headers["ETag"] == hashlib.md5(body).hexdigest()
+    assert swift("GET", f"/{container}/big-ok").content == body
+    tmp = cloud.cloud.conf.data_path / "object-store" / "tmp"
+    assert list(tmp.iterdir()) == []
 
 
 def test_chunked_upload(swift: Swift, container: str) -> None:

@@ -4,12 +4,13 @@ ranges, conditional requests, server-side copy, large-object manifests."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import email.utils
 import hashlib
 import json
 import math
 import mimetypes
+import queue
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -334,11 +335,11 @@ async def _receive_small(call: SwiftCall) -> bytes:
 async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int, str]:
     """Stream the request body into ``writer``: bounded memory, md5 on the way.
 
-    Two lanes, each a thread working through the pieces in order: one hashes, one
-    writes (both release the GIL), while the event loop receives the next piece.
-    Pieces are what the HTTP server hands over (up to its read-ahead window,
+    Two lanes, each a thread of its own working through the pieces in order: one
+    hashes, one writes (both release the GIL), while the event loop receives the next
+    piece.  Pieces are what the HTTP server hands over (up to its read-ahead window,
     ``onestack/core/http_protocol.py``), small ones joined up to ``WRITE_BUFFER``; at
-    most ``IN_FLIGHT`` pieces are held.
+    most ``IN_FLIGHT`` wait in each lane.
     """
     md5 = hashlib.md5(usedforsecurity=False)
     hashing = _Lane(md5.update)
@@ -367,7 +368,7 @@ async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int
         await hashing.drain()
         await writing.drain()
         await run_in_threadpool(writer.finish)
-    finally:  # an error while pieces are in flight: let them end before the writer is aborted
+    finally:  # on an error, the lanes end before the caller aborts the writer
         await asyncio.shield(asyncio.gather(hashing.drain(quiet=True), writing.drain(quiet=True)))
     return size, md5.hexdigest()
 
@@ -376,33 +377,44 @@ IN_FLIGHT = 2
 
 
 class _Lane:
-    """Calls ``fn(piece)`` in a worker thread for each piece pushed, one at a time and
-    in order; ``push`` waits while ``IN_FLIGHT`` pieces are queued."""
+    """A thread of its own calling ``fn(piece)`` for each piece pushed, in order, with
+    no event-loop round trip between pieces (handing each piece to the shared pool
+    after the last one finished left MD5 idle a third of the time); at most
+    ``IN_FLIGHT`` pieces wait.  Not a pool thread: a big upload holds it for its whole
+    length, which would starve the pool's other users."""
 
     def __init__(self, fn: Callable[[bytes], Any]) -> None:
         self.fn = fn
-        self.tasks: collections.deque[asyncio.Task[None]] = collections.deque()
+        self.q: queue.Queue[bytes | None] = queue.Queue(maxsize=IN_FLIGHT)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="object-put", daemon=True)
+        self.thread.start()
 
-    async def _run(self, prev: asyncio.Task[None] | None, data: bytes) -> None:
-        if prev is not None:
-            await prev
-        await run_in_threadpool(self.fn, data)
+    def _run(self) -> None:
+        while (data := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fn(data)
+                except BaseException as e:  # noqa: BLE001 (handed to the request)
+                    self.error = e
 
     async def push(self, data: bytes) -> None:
-        while len(self.tasks) >= IN_FLIGHT:
-            await self.tasks.popleft()
-        prev = self.tasks[-1] if self.tasks else None
-        self.tasks.append(asyncio.ensure_future(self._run(prev, data)))
+        if self.error is not None:
+            raise self.error
+        try:
+            self.q.put_nowait(data)
+        except queue.Full:  # the lane is behind: wait for a slot off the loop
+            await run_in_threadpool(self.q.put, data)
+
+    def _close(self) -> None:
+        self.q.put(None)
+        self.thread.join()
 
     async def drain(self, quiet: bool = False) -> None:
-        while self.tasks:
-            t = self.tasks.popleft()
-            if quiet:
-                await asyncio.wait([t])
-                if not t.cancelled():
-                    t.exception()  # retrieved: it is not the error that is raised
-            else:
-                await t
+        if self.thread.is_alive():
+            await run_in_threadpool(self._close)
+        if self.error is not None and not quiet:
+            raise self.error
 
 
 def _created(o: ObjectInfo, etag: str | None = None, extra: dict[str, str] | None = None) -> Response:
