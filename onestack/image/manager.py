@@ -34,7 +34,6 @@ bytes unpublished and puts the image back to ``queued`` (upstream v2's
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
@@ -54,6 +53,7 @@ from onestack.core.config import Config
 from onestack.core.context import RequestContext
 from onestack.core.db import Database, utcnow
 from onestack.core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, PayloadTooLarge
+from onestack.core.lanes import Lane, abort_all, close_all, put_all
 from onestack.core.policy import Policy
 from onestack.image import patch as jsonpatch
 from onestack.image import policies, query, schemas, views, webdownload
@@ -61,7 +61,6 @@ from onestack.image.drivers import ImageStore, ImageWriter, load
 from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
 from onestack.image.patch import Change
 
-_HASHERS = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-md5")
 _REQUEST_VALIDATOR = jsonschema.Draft7Validator(schemas.IMAGE_REQUEST)
 
 
@@ -98,6 +97,7 @@ class DataUpload:
     size: int = 0
     md5: Any = field(default_factory=hashlib.md5)
     sha: Any = None  # the multihash (``os_hash_algo``), made in __post_init__
+    lanes: list[Lane] | None = None
 
     def __post_init__(self) -> None:
         if self.sha is None:
@@ -111,17 +111,14 @@ class DataUpload:
                 f"Image exceeds the storage quota: the maximum image size is "
                 f"{self.mgr.conf.image.max_image_size} bytes."
             )
-        # hashlib drops the GIL on large buffers: md5 runs beside sha512 and the
-        # write instead of after them (uploads are hash-bound otherwise)
-        pending = _HASHERS.submit(self.md5.update, data) if len(data) >= 65536 else None
-        if pending is None:
-            self.md5.update(data)
-        self.sha.update(data)
-        self.writer.write(data)
-        if pending is not None:
-            pending.result()
+        if self.lanes is None:  # the two hashes and the write side by side (core.lanes)
+            self.lanes = [Lane(self.md5.update, "image-md5"), Lane(self.sha.update, "image-sha"),
+                          Lane(self.writer.write, "image-write")]
+        put_all(self.lanes, data)
 
     def commit(self) -> None:
+        if self.lanes is not None:
+            close_all(self.lanes)
         self.writer.finish()
         self.mgr._finalize(self)
         self.done = True
@@ -130,6 +127,8 @@ class DataUpload:
         if self.done:
             return
         self.done = True
+        if self.lanes is not None:
+            abort_all(self.lanes)
         self.writer.abort()
         self.mgr._restore(self.image_id, self.busy)
 

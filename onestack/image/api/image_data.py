@@ -50,8 +50,9 @@ def _declared_length(call: Call) -> int | None:
 async def _receive(call: Call, up: DataUpload) -> None:
     """Stream the body into ``up`` and commit; on any failure, undo and re-raise.
 
-    Pipelined: while a thread hashes and writes one ``WRITE_BUFFER`` (hashlib and
-    the write drop the GIL), the event loop receives the next; at most two are held.
+    Pipelined: ``up.write`` hands each ``WRITE_BUFFER`` to the upload's lanes (MD5,
+    the multihash and the write, each a thread of its own: ``core.lanes``) while the
+    event loop receives the next.
     """
     declared = _declared_length(call)
     pending: asyncio.Future[None] | None = None

@@ -9,11 +9,9 @@ import hashlib
 import json
 import math
 import mimetypes
-import queue
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,6 +20,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from onestack.core.errors import BadRequest, NotFound, PayloadTooLarge
+from onestack.core.lanes import Lane, abort_all, close_all
 from onestack.object_store import views
 from onestack.object_store.api import bulk, manifests
 from onestack.object_store.api.common import (
@@ -335,18 +334,22 @@ async def _receive_small(call: SwiftCall) -> bytes:
 async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int, str]:
     """Stream the request body into ``writer``: bounded memory, md5 on the way.
 
-    Two lanes, each a thread of its own working through the pieces in order: one
-    hashes, one writes (both release the GIL), while the event loop receives the next
-    piece.  Pieces are what the HTTP server hands over (up to its read-ahead window,
-    ``onestack/core/http_protocol.py``), small ones joined up to ``WRITE_BUFFER``; at
-    most ``IN_FLIGHT`` wait in each lane.
+    Two lanes (``core.lanes``), threads of their own working through the pieces in
+    order: one hashes, one writes, while the event loop receives the next piece.
+    Pieces are what the HTTP server hands over (up to its read-ahead window,
+    ``core/http_protocol.py``), small ones joined up to ``WRITE_BUFFER``.
     """
     md5 = hashlib.md5(usedforsecurity=False)
-    hashing = _Lane(md5.update)
-    writing = _Lane(writer.write)
+    lanes = [Lane(md5.update, "object-md5"), Lane(writer.write, "object-write")]
     size = 0
     buf: list[bytes] = []
     buffered = 0
+
+    async def push(data: bytes) -> None:
+        for lane in lanes:
+            if not lane.try_put(data):  # the lane is behind: wait for room off the loop
+                await run_in_threadpool(lane.put, data)
+
     try:
         async for chunk in call.request.stream():
             if not chunk:
@@ -359,62 +362,14 @@ async def _receive(call: SwiftCall, writer: BlobWriter, limit: int) -> tuple[int
             if buffered >= WRITE_BUFFER:
                 data = buf[0] if len(buf) == 1 else b"".join(buf)
                 buf, buffered = [], 0
-                await hashing.push(data)
-                await writing.push(data)
+                await push(data)
         if buf:
-            data = b"".join(buf)
-            await hashing.push(data)
-            await writing.push(data)
-        await hashing.drain()
-        await writing.drain()
+            await push(b"".join(buf))
+        await run_in_threadpool(close_all, lanes)
         await run_in_threadpool(writer.finish)
     finally:  # on an error, the lanes end before the caller aborts the writer
-        await asyncio.shield(asyncio.gather(hashing.drain(quiet=True), writing.drain(quiet=True)))
+        await asyncio.shield(run_in_threadpool(abort_all, lanes))
     return size, md5.hexdigest()
-
-
-IN_FLIGHT = 2
-
-
-class _Lane:
-    """A thread of its own calling ``fn(piece)`` for each piece pushed, in order, with
-    no event-loop round trip between pieces (handing each piece to the shared pool
-    after the last one finished left MD5 idle a third of the time); at most
-    ``IN_FLIGHT`` pieces wait.  Not a pool thread: a big upload holds it for its whole
-    length, which would starve the pool's other users."""
-
-    def __init__(self, fn: Callable[[bytes], Any]) -> None:
-        self.fn = fn
-        self.q: queue.Queue[bytes | None] = queue.Queue(maxsize=IN_FLIGHT)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="object-put", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (data := self.q.get()) is not None:
-            if self.error is None:
-                try:
-                    self.fn(data)
-                except BaseException as e:  # noqa: BLE001 (handed to the request)
-                    self.error = e
-
-    async def push(self, data: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        try:
-            self.q.put_nowait(data)
-        except queue.Full:  # the lane is behind: wait for a slot off the loop
-            await run_in_threadpool(self.q.put, data)
-
-    def _close(self) -> None:
-        self.q.put(None)
-        self.thread.join()
-
-    async def drain(self, quiet: bool = False) -> None:
-        if self.thread.is_alive():
-            await run_in_threadpool(self._close)
-        if self.error is not None and not quiet:
-            raise self.error
 
 
 def _created(o: ObjectInfo, etag: str | None = None, extra: dict[str, str] | None = None) -> Response:
