@@ -14,7 +14,8 @@ from onestack.image.drivers.base import ImageStore, ImageWriter
 
 class FileImageWriter(TempFileWriter, ImageWriter):
     def __init__(self, store: FileImageStore) -> None:
-        super().__init__(store.tmp)
+        # images are big: past 4 MiB they go to disk with O_DIRECT (core.files)
+        super().__init__(store.tmp, direct=True)
         self.store = store
 
     def publish(self, key: str) -> None:
