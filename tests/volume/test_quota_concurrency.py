@@ -8,29 +8,13 @@ on MariaDB or PostgreSQL with ONESTACK_TEST_DB_SERVER (see tests/conftest.py).
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from tests.concurrency import THREADS, race
 from tests.volume.conftest import VolumeFixture
-
-THREADS = 16
-
-
-def _race(call: Callable[[int], Any], n: int = THREADS) -> list[Any]:
-    """``call(i)`` for i in 0..n-1, all started together; the responses in order."""
-    start = threading.Barrier(n)
-
-    def go(i: int) -> Any:
-        start.wait()
-        return call(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(go, range(n)))
 
 
 def _project(cinder: VolumeFixture, **quota: int) -> tuple[str, str]:
@@ -63,7 +47,7 @@ def _volumes(cinder: VolumeFixture, token: str, n: int) -> list[str]:
 
 def test_racing_creates_stop_at_the_volumes_quota(cinder: VolumeFixture) -> None:
     token, pid = _project(cinder, volumes=5)
-    rs = _race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 1, "name": f"r{i}"}}))
+    rs = race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 1, "name": f"r{i}"}}))
     _outcome(rs, 202, 5, "Maximum number of volumes allowed (5) exceeded for quota 'volumes'.")
     assert len(cinder.req("GET", "/volumes", token).json()["volumes"]) == 5
     used = _in_use(cinder, pid, token)
@@ -72,7 +56,7 @@ def test_racing_creates_stop_at_the_volumes_quota(cinder: VolumeFixture) -> None
 
 def test_racing_creates_stop_at_the_gigabytes_quota(cinder: VolumeFixture) -> None:
     token, pid = _project(cinder, volumes=-1, gigabytes=10)
-    rs = _race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 2}}))
+    rs = race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 2}}))
     _outcome(rs, 202, 5, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
                          "gigabytes quota. Requested 2G, quota is 10G and 10G has been consumed.")
     assert sorted(v["size"] for v in cinder.req("GET", "/volumes/detail", token).json()["volumes"]) == [2] * 5
@@ -84,7 +68,7 @@ def test_racing_creates_stop_at_a_per_type_quota(cinder: VolumeFixture) -> None:
     r = cinder.req("POST", "/types", json={"volume_type": {"name": name}})
     assert r.status_code == 200, r.text
     token, pid = _project(cinder, volumes=-1, **{f"volumes_{name}": 3})
-    rs = _race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 1, "volume_type": name}}))
+    rs = race(lambda i: cinder.req("POST", "/volumes", token, json={"volume": {"size": 1, "volume_type": name}}))
     _outcome(rs, 202, 3, f"Maximum number of volumes_{name} allowed (3) exceeded for quota 'volumes_{name}'.")
     used = _in_use(cinder, pid, token)
     assert (used["volumes"], used[f"volumes_{name}"]) == (3, 3)
@@ -94,7 +78,7 @@ def test_racing_creates_stop_at_a_per_type_quota(cinder: VolumeFixture) -> None:
 def test_racing_snapshots_and_backups_stop_at_their_quota(cinder: VolumeFixture, kind: str) -> None:
     token, pid = _project(cinder, volumes=-1, **{kind: 4})
     vols = _volumes(cinder, token, THREADS)
-    rs = _race(lambda i: cinder.req("POST", f"/{kind}", token, json={kind[:-1]: {"volume_id": vols[i]}}))
+    rs = race(lambda i: cinder.req("POST", f"/{kind}", token, json={kind[:-1]: {"volume_id": vols[i]}}))
     _outcome(rs, 202, 4, f"Maximum number of {kind} allowed (4) exceeded for quota '{kind}'.")
     assert len(cinder.req("GET", f"/{kind}", token).json()[kind]) == 4
     used = _in_use(cinder, pid, token)
@@ -106,7 +90,7 @@ def test_racing_snapshots_and_backups_stop_at_their_quota(cinder: VolumeFixture,
 def test_racing_extends_stop_at_the_gigabytes_quota(cinder: VolumeFixture) -> None:
     token, pid = _project(cinder, volumes=-1, gigabytes=THREADS + 4)
     vols = _volumes(cinder, token, THREADS)
-    rs = _race(lambda i: cinder.req("POST", f"/volumes/{vols[i]}/action", token,
+    rs = race(lambda i: cinder.req("POST", f"/volumes/{vols[i]}/action", token,
                                     json={"os-extend": {"new_size": 2}}))
     _outcome(rs, 202, 4, f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
                          f"gigabytes quota. Requested 1G, quota is {THREADS + 4}G and {THREADS + 4}G has been "

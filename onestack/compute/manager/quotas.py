@@ -1,9 +1,20 @@
 """Quotas: upstream's defaults, per-project (and per-user) overrides, and usage
 counted straight from the tables (no reservations: a create checks and inserts
-in one transaction)."""
+in one transaction).
+
+The check holds under concurrency, as the volume service's does (ADR 0008).  It
+takes the project's quota lock first (a row of ``compute_quotas`` held until the
+commit, ``QuotaManager.lock``): the transactions that consume a project's quota take
+turns from their check to their commit, and each one counts what those before it
+committed, as it runs in a ``QuotaManager.session`` (read committed on every
+backend).  A server group's members are counted under the group's row lock.  The
+callers run under ``retry_transaction``: a deadlock, or two first creates of the
+lock row, runs the unit of work again instead of failing it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +24,8 @@ from onestack.compute.manager.common import QuotaExceeded
 from onestack.compute.models import Instance, KeyPair, Quota, ServerGroup, ServerGroupMember
 from onestack.core.db import Database
 from onestack.core.errors import BadRequest
+from onestack.core.quota_lock import LOCK_ROW, quota_session, take_lock
+from onestack.core.retry import retry_transaction
 
 DEFAULTS: dict[str, int] = {
     "instances": 10, "cores": 20, "ram": 51200, "metadata_items": 128, "key_pairs": 100,
@@ -23,6 +36,7 @@ DEFAULTS: dict[str, int] = {
 }
 NETWORK_RESOURCES = ("floating_ips", "fixed_ips", "security_groups", "security_group_rules")
 FILE_RESOURCES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+# the resource of a project's lock row: no limit has this name, so no view shows it
 
 
 def resources_for(version: tuple[int, int]) -> list[str]:
@@ -38,19 +52,30 @@ class QuotaManager:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def limits(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+    def limits(self, project_id: str, user_id: str | None = None, s: Session | None = None) -> dict[str, int]:
+        """The project's (and the user's) limits; read in ``s`` when given (a check
+        reads them under the project's lock, so it sees a concurrent update's)."""
+        if s is None:
+            with self.db.session() as s:
+                return self.limits(project_id, user_id, s)
         out = dict(DEFAULTS)
-        with self.db.session() as s:
-            rows = list(s.scalars(sa.select(Quota).where(Quota.project_id == project_id,
-                                                         Quota.user_id.in_(["", user_id or ""]))))
-            project = {r.resource: r.hard_limit for r in rows if r.user_id == ""}
-            user = {r.resource: r.hard_limit for r in rows if r.user_id != ""} if user_id else {}
-        out.update(project)
-        out.update(user)
+        rows = list(s.scalars(sa.select(Quota).where(Quota.project_id == project_id,
+                                                     Quota.user_id.in_(["", user_id or ""]))))
+        out.update({r.resource: r.hard_limit for r in rows if r.user_id == "" and r.resource in DEFAULTS})
+        if user_id:
+            out.update({r.resource: r.hard_limit for r in rows if r.user_id != "" and r.resource in DEFAULTS})
         return out
 
     def limit_for(self, project_id: str, resource: str, user_id: str | None = None) -> int:
         return self.limits(project_id, user_id)[resource]
+
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """A unit of work that consumes quota (``check_instances``): ``core.quota_lock``."""
+        return quota_session(self.db)
+
+    def lock(self, s: Session, project_id: str) -> None:
+        """Hold the project's quota lock until ``s`` commits (``core.quota_lock``)."""
+        take_lock(s, Quota, project_id=project_id, user_id="", resource=LOCK_ROW)
 
     def usage(self, s: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
         q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
@@ -69,8 +94,11 @@ class QuotaManager:
 
     def check_instances(self, s: Session, project_id: str, user_id: str, count: int, vcpus: int,
                         ram: int) -> None:
-        """403 if ``count`` more instances of this size would exceed the quota."""
-        lim = self.limits(project_id, user_id)
+        """403 if ``count`` more instances of this size would exceed the quota.  Else
+        the project's lock is held until ``s`` (a ``session()``) commits: insert the
+        instances in the same transaction (and run it under ``retry_transaction``)."""
+        self.lock(s, project_id)
+        lim = self.limits(project_id, user_id, s)
         used = self.usage(s, project_id)
         want = {"instances": count, "cores": vcpus * count, "ram": ram * count}
         over = [r for r, n in want.items() if lim[r] >= 0 and used[r] + n > lim[r]]
@@ -85,14 +113,22 @@ class QuotaManager:
             raise QuotaExceeded("Quota exceeded for resources: ['metadata_items']")
 
     def check_group_members(self, s: Session, group_uuid: str, project_id: str, adding: int) -> None:
-        lim = self.limit_for(project_id, "server_group_members")
+        """403 if the group cannot take ``adding`` more members.  Else the group's row
+        is locked until ``s`` commits (a no-op UPDATE, as ``lock``): creates into the
+        group, from any project, count its members in turn; add them in ``s``."""
+        s.execute(sa.update(ServerGroup).where(ServerGroup.uuid == group_uuid).values(name=ServerGroup.name)
+                  .execution_options(synchronize_session=False))
+        lim = self.limits(project_id, s=s)["server_group_members"]
         n = s.scalar(sa.select(sa.func.count()).select_from(ServerGroupMember).where(
             ServerGroupMember.group_uuid == group_uuid)) or 0
         if 0 <= lim < n + adding:
             raise QuotaExceeded("Quota exceeded, too many servers in group")
 
+    @retry_transaction
     def update(self, project_id: str, user_id: str | None, values: dict[str, Any], force: bool) -> None:
-        with self.db.session() as s:
+        with self.session() as s:
+            # in turn with the project's creates: without force, a limit is never set below what they made
+            self.lock(s, project_id)
             used = self.usage(s, project_id, user_id)
             for resource, value in values.items():
                 if resource not in DEFAULTS:

@@ -31,6 +31,7 @@ from onestack.compute.models import (
 from onestack.core.context import RequestContext
 from onestack.core.db import Database, utcnow
 from onestack.core.errors import BadRequest, NotFound
+from onestack.core.retry import retry_transaction
 
 Cast = Callable[[str, str, dict[str, Any]], None]
 
@@ -156,73 +157,80 @@ class ServerManager:
         admin_pass = srv.get("adminPass") or secrets.token_urlsafe(9)
         reservation_id = "r-" + secrets.token_hex(4)
         name = srv["name"]
-        with self.db.session() as s:
-            try:
-                self.quotas.check_instances(s, ctx.project_id or "", ctx.user_id or "", max_count,
-                                            flavor.vcpus, flavor.memory_mb)
-                count = max_count
-            except c.QuotaExceeded:
-                if min_count == max_count:
-                    raise
-                self.quotas.check_instances(s, ctx.project_id or "", ctx.user_id or "", min_count,
-                                            flavor.vcpus, flavor.memory_mb)
-                count = min_count
-            if group_uuid:
-                g = s.get(ServerGroup, group_uuid)
-                if g is None or (g.project_id != ctx.project_id and not admin):
-                    raise BadRequest(f"Invalid input for field/attribute group. Value: {group_uuid}. "
-                                     "Group not found")
-                self.quotas.check_group_members(s, group_uuid, ctx.project_id or "", count)
-            now = utcnow()
-            instances = []
-            for i in range(count):
-                u = str(uuidlib.uuid4())
-                display = f"{name}-{i + 1}" if count > 1 else name
-                hostname = srv.get("hostname") if version >= (2, 90) and srv.get("hostname") else None
-                inst = Instance(
-                    uuid=u, project_id=ctx.project_id or "", user_id=ctx.user_id or "",
-                    display_name=display, display_description=srv.get("description"),
-                    hostname=hostname or sanitize_hostname(display, f"server-{u}"),
-                    vm_state=c.BUILDING, task_state=c.SCHEDULING, power_state=0,
-                    availability_zone=az, pinned_availability_zone=az if srv.get("availability_zone") else None,
-                    image_ref=image_id, kernel_id=kernel_id, ramdisk_id=ramdisk_id,
-                    flavor=snapshot(flavor), flavor_id=flavor.flavorid, vcpus=flavor.vcpus,
-                    memory_mb=flavor.memory_mb, root_gb=flavor.root_gb, key_name=srv.get("key_name"),
-                    key_data=key_data, key_type=key_type, user_data=user_data, metadata_=dict(metadata),
-                    config_drive="True" if srv.get("config_drive") else "", networks=networks,
-                    access_ip_v4=srv.get("accessIPv4"), access_ip_v6=srv.get("accessIPv6"),
-                    locked=False, launch_index=i, reservation_id=reservation_id,
-                    root_device_name="/dev/vda", disk_config=srv.get("OS-DCF:diskConfig", "MANUAL"),
-                    progress=0, created_at=now, updated_at=now, deleted=False)
-                s.add(inst)
-                instances.append(inst)
-            s.flush()
-            for inst in instances:
-                for t in tags:
-                    s.add(InstanceTag(instance_uuid=inst.uuid, tag=t))
-                if plan is not None and plan.volumes:
-                    self.block_devices.record(s, ctx, inst, plan)
+
+        # the check and the inserts are one transaction, run again when it loses a race (quotas.py)
+        @retry_transaction
+        def insert() -> list[Instance]:
+            with self.quotas.session() as s:
+                try:
+                    self.quotas.check_instances(s, ctx.project_id or "", ctx.user_id or "", max_count,
+                                                flavor.vcpus, flavor.memory_mb)
+                    count = max_count
+                except c.QuotaExceeded:
+                    if min_count == max_count:
+                        raise
+                    self.quotas.check_instances(s, ctx.project_id or "", ctx.user_id or "", min_count,
+                                                flavor.vcpus, flavor.memory_mb)
+                    count = min_count
                 if group_uuid:
-                    s.add(ServerGroupMember(group_uuid=group_uuid, instance_uuid=inst.uuid))
-                c.record_action(s, ctx, inst, "create", "compute__do_build_and_run_instance")
-            s.flush()
-            if self.secgroups is not None and not use_network:
-                self.secgroups.attach_on_create(s, instances, srv.get("security_groups"))
-            req = scheduler.Request(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
-                                    availability_zone=srv.get("availability_zone") and az,
-                                    forced_host=forced_host, group_uuid=group_uuid)
-            try:
-                hosts = scheduler.select_hosts(s, req, count)
-            except scheduler.NoValidHost as e:
+                    g = s.get(ServerGroup, group_uuid)
+                    if g is None or (g.project_id != ctx.project_id and not admin):
+                        raise BadRequest(f"Invalid input for field/attribute group. Value: {group_uuid}. "
+                                         "Group not found")
+                    self.quotas.check_group_members(s, group_uuid, ctx.project_id or "", count)
+                now = utcnow()
+                instances = []
+                for i in range(count):
+                    u = str(uuidlib.uuid4())
+                    display = f"{name}-{i + 1}" if count > 1 else name
+                    hostname = srv.get("hostname") if version >= (2, 90) and srv.get("hostname") else None
+                    inst = Instance(
+                        uuid=u, project_id=ctx.project_id or "", user_id=ctx.user_id or "",
+                        display_name=display, display_description=srv.get("description"),
+                        hostname=hostname or sanitize_hostname(display, f"server-{u}"),
+                        vm_state=c.BUILDING, task_state=c.SCHEDULING, power_state=0,
+                        availability_zone=az, pinned_availability_zone=az if srv.get("availability_zone") else None,
+                        image_ref=image_id, kernel_id=kernel_id, ramdisk_id=ramdisk_id,
+                        flavor=snapshot(flavor), flavor_id=flavor.flavorid, vcpus=flavor.vcpus,
+                        memory_mb=flavor.memory_mb, root_gb=flavor.root_gb, key_name=srv.get("key_name"),
+                        key_data=key_data, key_type=key_type, user_data=user_data, metadata_=dict(metadata),
+                        config_drive="True" if srv.get("config_drive") else "", networks=networks,
+                        access_ip_v4=srv.get("accessIPv4"), access_ip_v6=srv.get("accessIPv6"),
+                        locked=False, launch_index=i, reservation_id=reservation_id,
+                        root_device_name="/dev/vda", disk_config=srv.get("OS-DCF:diskConfig", "MANUAL"),
+                        progress=0, created_at=now, updated_at=now, deleted=False)
+                    s.add(inst)
+                    instances.append(inst)
+                s.flush()
                 for inst in instances:
-                    inst.vm_state, inst.task_state = c.ERROR, None
-                    inst.fault = c.fault(500, str(e), "NoValidHost")
-                    self._finish_event(s, inst.uuid, "Error")
-                hosts = []
-            for inst, host in zip(instances, hosts, strict=False):
-                inst.host = inst.node = host
-                inst.availability_zone = self._host_az(s, host)
-                inst.task_state = c.SPAWNING
+                    for t in tags:
+                        s.add(InstanceTag(instance_uuid=inst.uuid, tag=t))
+                    if plan is not None and plan.volumes:
+                        self.block_devices.record(s, ctx, inst, plan)
+                    if group_uuid:
+                        s.add(ServerGroupMember(group_uuid=group_uuid, instance_uuid=inst.uuid))
+                    c.record_action(s, ctx, inst, "create", "compute__do_build_and_run_instance")
+                s.flush()
+                if self.secgroups is not None and not use_network:
+                    self.secgroups.attach_on_create(s, instances, srv.get("security_groups"))
+                req = scheduler.Request(vcpus=flavor.vcpus, memory_mb=flavor.memory_mb, root_gb=flavor.root_gb,
+                                        availability_zone=srv.get("availability_zone") and az,
+                                        forced_host=forced_host, group_uuid=group_uuid)
+                try:
+                    hosts = scheduler.select_hosts(s, req, count)
+                except scheduler.NoValidHost as e:
+                    for inst in instances:
+                        inst.vm_state, inst.task_state = c.ERROR, None
+                        inst.fault = c.fault(500, str(e), "NoValidHost")
+                        self._finish_event(s, inst.uuid, "Error")
+                    hosts = []
+                for inst, host in zip(instances, hosts, strict=False):
+                    inst.host = inst.node = host
+                    inst.availability_zone = self._host_az(s, host)
+                    inst.task_state = c.SPAWNING
+                return instances
+
+        instances = insert()
         for inst in instances:
             if inst.host and use_network and not self._allocate(ctx, inst, requested, sg_names):
                 continue

@@ -13,16 +13,15 @@ unit of work again instead of failing it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as db_exc
 from sqlalchemy.orm import Session
 
 from onestack.core.context import RequestContext
 from onestack.core.errors import ApiError, BadRequest
-from onestack.core.retry import RetryRequest, retry_transaction
+from onestack.core.quota_lock import LOCK_ROW, quota_session, take_lock
+from onestack.core.retry import retry_transaction
 from onestack.volume.manager.common import EXTENDING_TO, State
 from onestack.volume.models import Backup, Quota, Snapshot, Volume, VolumeType
 
@@ -32,8 +31,6 @@ DEFAULTS: dict[str, int] = {
 }
 PER_TYPE = ("volumes", "gigabytes", "snapshots")
 # the resource of a project's lock row: no limit has this name, so no view shows it
-LOCK_ROW = "__lock__"
-_QUOTA_SESSION = "volume.quota_session"
 
 
 class OverQuota(ApiError):
@@ -60,38 +57,13 @@ class QuotaManager:
                 out[q.resource] = q.hard_limit
         return out
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work that consumes quota (``check``).  Read committed on every
-        backend, so that what it counts after taking the project's lock includes
-        all that the project's other transactions committed: SQLite's writer reads
-        the latest commits, PostgreSQL reads committed by default, MariaDB's
-        repeatable read would answer from the snapshot of the transaction's first
-        read, taken before the lock."""
-        with self.st.db.session() as s:
-            if s.get_bind().dialect.name in ("mysql", "mariadb"):
-                s.connection(execution_options={"isolation_level": "READ COMMITTED"})
-            s.info[_QUOTA_SESSION] = True
-            yield s
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """A unit of work that consumes quota (``check``): ``core.quota_lock``."""
+        return quota_session(self.st.db)
 
     def lock(self, s: Session, project_id: str) -> None:
-        """Hold the project's quota lock until ``s`` commits: the project's other
-        quota-consuming transactions wait here, and what ``s`` counts afterwards
-        includes all they committed.
-
-        A no-op UPDATE of the lock row is the lock on every backend (SQLite: it
-        begins the write transaction, and writers take turns; MariaDB/PostgreSQL: a
-        row lock).  The row is made by the first transaction that needs it; of two
-        making it at once, the one that loses the primary key runs again."""
-        key = (Quota.project_id == project_id, Quota.resource == LOCK_ROW)
-        found = s.execute(sa.update(Quota).where(*key).values(hard_limit=Quota.hard_limit)
-                          .execution_options(synchronize_session=False)).rowcount
-        if found:
-            return
-        try:
-            s.execute(sa.insert(Quota).values(project_id=project_id, resource=LOCK_ROW, hard_limit=-1))
-        except db_exc.IntegrityError:
-            raise RetryRequest from None
+        """Hold the project's quota lock until ``s`` commits (``core.quota_lock``)."""
+        take_lock(s, Quota, project_id=project_id, resource=LOCK_ROW)
 
     def usage(self, s: Session, project_id: str) -> dict[str, int]:
         vols, gbs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
@@ -152,8 +124,6 @@ class QuotaManager:
         exceed a limit (the per-type limits too, when ``type_name`` is given).  Else
         the project's lock is held until ``s`` commits: insert what was checked in
         the same transaction (and run it under ``retry_transaction``)."""
-        if not s.info.get(_QUOTA_SESSION):
-            raise RuntimeError("a quota check needs a QuotaManager.session()")
         self.lock(s, project_id)
         limits = self.limits(s, project_id)
         if "gigabytes" in deltas and "volumes" in deltas:
