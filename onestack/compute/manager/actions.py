@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from onestack.compute import scheduler
 from onestack.compute.manager import common as c
 from onestack.compute.manager.flavors import FlavorManager, snapshot
+from onestack.compute.manager.quotas import QuotaManager
 from onestack.compute.manager.servers import Cast, ctx_payload, ref_id
 from onestack.compute.models import Instance
 from onestack.core.context import RequestContext
 from onestack.core.db import Database, utcnow
 from onestack.core.errors import BadRequest, Conflict, NotFound
+from onestack.core.retry import retry_transaction
 
 _ALL_RUNNING = (c.ACTIVE, c.STOPPED, c.PAUSED, c.SUSPENDED, c.ERROR, c.RESCUED)
 
@@ -154,38 +156,38 @@ class ActionManager:
             new = self.flavors.get(ctx, fid)
         except NotFound:
             raise BadRequest(f"Flavor {fid} could not be found.") from None
-        with self.db.session() as s:
-            inst = c.get_instance(s, ctx, uuid, for_update=True)
-            c.check_lock(ctx, inst)
-            c.check_state(inst, "resize", (c.ACTIVE, c.STOPPED))
-            if new.flavorid == inst.flavor_id:
-                raise BadRequest("When resizing, instances must change flavor!")
-            if new.root_gb < inst.root_gb and new.root_gb != 0:
-                raise BadRequest("Resize error: Unable to resize disk down.")
-            if inst.host is None:
-                raise Conflict(f"Instance {uuid} is not ready: it has no host")
-            from onestack.compute.manager.quotas import QuotaManager
+        quotas: QuotaManager = self.servers.quotas
 
-            quotas: QuotaManager = self.servers.quotas
-            dv, dr = new.vcpus - inst.vcpus, new.memory_mb - inst.memory_mb
-            if dv > 0 or dr > 0:
-                lim = quotas.limits(inst.project_id, inst.user_id)
-                used = quotas.usage(s, inst.project_id)
-                for r, d in (("cores", dv), ("ram", dr)):
-                    if d > 0 and lim[r] >= 0 and used[r] + d > lim[r]:
-                        raise c.QuotaExceeded(f"Quota exceeded for {r}: Requested {d}, but already used "
-                                              f"{used[r]} of {lim[r]} {r}")
-            req = scheduler.Request(vcpus=new.vcpus, memory_mb=new.memory_mb, root_gb=new.root_gb,
-                                    forced_host=inst.host, ignore_instance=inst.uuid)
-            try:
-                scheduler.select_hosts(s, req)
-            except scheduler.NoValidHost as e:
-                raise BadRequest(str(e)) from None
-            c.record_action(s, ctx, inst, "resize", "compute_resize_instance")
-            inst.old_flavor, inst.new_flavor = dict(inst.flavor), snapshot(new)
-            inst.task_state = c.RESIZE_PREP
-            inst.updated_at = utcnow()
-            host = inst.host
+        # the quota check and the flavor change are one transaction under the project's
+        # quota lock, run again when it loses a race (quotas.py)
+        @retry_transaction
+        def start() -> str:
+            with quotas.session() as s:
+                inst = c.get_instance(s, ctx, uuid, for_update=True)
+                c.check_lock(ctx, inst)
+                c.check_state(inst, "resize", (c.ACTIVE, c.STOPPED))
+                if new.flavorid == inst.flavor_id:
+                    raise BadRequest("When resizing, instances must change flavor!")
+                if new.root_gb < inst.root_gb and new.root_gb != 0:
+                    raise BadRequest("Resize error: Unable to resize disk down.")
+                if inst.host is None:
+                    raise Conflict(f"Instance {uuid} is not ready: it has no host")
+                dv, dr = new.vcpus - inst.vcpus, new.memory_mb - inst.memory_mb
+                if dv > 0 or dr > 0:
+                    quotas.check_resize(s, inst.project_id, inst.user_id, dv, dr)
+                req = scheduler.Request(vcpus=new.vcpus, memory_mb=new.memory_mb, root_gb=new.root_gb,
+                                        forced_host=inst.host, ignore_instance=inst.uuid)
+                try:
+                    scheduler.select_hosts(s, req)
+                except scheduler.NoValidHost as e:
+                    raise BadRequest(str(e)) from None
+                c.record_action(s, ctx, inst, "resize", "compute_resize_instance")
+                inst.old_flavor, inst.new_flavor = dict(inst.flavor), snapshot(new)
+                inst.task_state = c.RESIZE_PREP
+                inst.updated_at = utcnow()
+                return inst.host
+
+        host = start()
         self.cast(host, "resize_instance", {"uuid": uuid})
 
     def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:

@@ -7,12 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from onestack.compute.manager.common import QuotaExceeded, is_admin
+from onestack.compute.manager.common import is_admin
 from onestack.compute.manager.quotas import QuotaManager
 from onestack.compute.models import Instance, ServerGroup, ServerGroupMember
 from onestack.core.context import RequestContext
 from onestack.core.db import Database
 from onestack.core.errors import BadRequest, NotFound
+from onestack.core.retry import retry_transaction
 
 
 class GroupManager:
@@ -52,12 +53,13 @@ class GroupManager:
     def create(self, ctx: RequestContext, name: str, policy: str, rules: dict[str, Any]) -> ServerGroup:
         if rules and policy != "anti-affinity":
             raise BadRequest(f"Only anti-affinity policy supports rules, not {policy}")
-        with self.db.session() as s:
-            lim = self.quotas.limit_for(ctx.project_id or "", "server_groups")
-            used = s.scalar(sa.select(sa.func.count()).select_from(ServerGroup).where(
-                ServerGroup.project_id == ctx.project_id)) or 0
-            if 0 <= lim <= used:
-                raise QuotaExceeded("Quota exceeded, too many server groups.")
+        return self._insert(ctx, name, policy, rules)
+
+    @retry_transaction
+    def _insert(self, ctx: RequestContext, name: str, policy: str, rules: dict[str, Any]) -> ServerGroup:
+        """The quota check and the insert, one transaction under the project's quota lock."""
+        with self.quotas.session() as s:
+            self.quotas.check_server_groups(s, ctx.project_id or "")
             g = ServerGroup(uuid=str(uuidlib.uuid4()), project_id=ctx.project_id or "",
                             user_id=ctx.user_id or "", name=name, policy=policy, rules=dict(rules))
             s.add(g)

@@ -12,9 +12,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from onestack.compute.manager.quotas import QuotaManager
 from onestack.compute.models import KeyPair
 from onestack.core.db import Database
 from onestack.core.errors import BadRequest, Conflict, NotFound
+from onestack.core.retry import retry_transaction
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9 _.@-]+$")
 
@@ -99,7 +101,7 @@ except ImportError:  # pragma: no cover
 
 
 class KeyPairManager:
-    def __init__(self, db: Database, quota: Any) -> None:
+    def __init__(self, db: Database, quota: QuotaManager) -> None:
         self.db = db
         self.quota = quota
 
@@ -133,20 +135,22 @@ class KeyPairManager:
             private, public_key = generate()
             kind = "ssh"
         fingerprint = x509_fingerprint(public_key) if kind == "x509" else ssh_fingerprint(public_key)
-        with self.db.session() as s:
-            count = s.scalar(sa.select(sa.func.count()).select_from(KeyPair).where(KeyPair.user_id == user_id)) or 0
-            limit = self.quota.limit_for(project_id, "key_pairs", user_id=user_id)
-            if limit >= 0 and count + 1 > limit:
-                from onestack.compute.manager.common import QuotaExceeded
+        return self._insert(user_id, project_id, name, kind, public_key, fingerprint), private
 
-                raise QuotaExceeded("Quota exceeded, too many key pairs.")
+    @retry_transaction
+    def _insert(self, user_id: str, project_id: str, name: str, kind: str, public_key: str,
+                fingerprint: str) -> KeyPair:
+        """The quota check and the insert, one transaction under the user's quota lock
+        (a concurrent create of the same name waits for it, then gets the 409)."""
+        with self.quota.session() as s:
+            self.quota.check_key_pairs(s, project_id, user_id)
             if s.scalar(sa.select(KeyPair.id).where(KeyPair.user_id == user_id, KeyPair.name == name)) is not None:
                 raise Conflict(f"Key pair '{name}' already exists.")
             kp = KeyPair(user_id=user_id, name=name, type=kind, public_key=public_key.strip(),
                          fingerprint=fingerprint)
             s.add(kp)
             s.flush()
-            return kp, private
+            return kp
 
     def delete(self, user_id: str, name: str) -> None:
         with self.db.session() as s:
