@@ -8,6 +8,8 @@ for the allocator and thread stacks, far below one copy of the object.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -98,5 +100,31 @@ def test_256mib_put_and_get_stream(tmp_path: Path) -> None:
         assert max(growth.values()) < MAX_GROWTH, (
             f"server RSS grew by {({k: v >> 20 for k, v in growth.items()})} MiB "
             f"(base {base >> 20} MiB): a body was buffered")
+    finally:
+        srv.kill()
+
+
+def test_client_leaving_mid_upload_stores_nothing_and_logs_no_error(tmp_path: Path) -> None:
+    """A client that goes away after part of a big body: no object, no temporary file,
+    no traceback in the log, and the server goes on serving."""
+    srv = Serve(tmp_path / "data").start()
+    try:
+        assert srv.request("PUT", "/c")[0] == 201
+        block = os.urandom(1 << 20)
+        for cut in (3 << 20, 12 << 20):  # inside the first (buffered) block, and past it (O_DIRECT)
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(f"PUT {srv.account}/c/partial HTTP/1.1\r\nHost: t\r\nX-Auth-Token: {srv.token}\r\n"
+                      f"Content-Length: {64 << 20}\r\n\r\n".encode())
+            for _ in range(cut // len(block)):
+                s.sendall(block)
+            s.close()
+            deadline = time.monotonic() + 10
+            while store_files(srv.store_path, "tmp") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert store_files(srv.store_path, "tmp") == []
+            assert srv.request("HEAD", "/c/partial")[0] == 404
+        assert srv.request("PUT", "/c/after", block * 5)[0] == 201
+        assert srv.request("HEAD", "/c")[1]["x-container-object-count"] == "1"
+        assert "Traceback" not in srv.output()
     finally:
         srv.kill()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.routing import Router
@@ -124,6 +124,9 @@ class App:
                     resp = await route.handler(call)
             except ApiError as err:
                 return error_response(err, request.method, tid)
+            except ClientDisconnect:  # nothing was stored; nobody reads this answer (Swift logs a 499)
+                LOG.info("client disconnected during %s %s (%s)", request.method, request.url.path, tid)
+                return Response(status_code=499)
             except Exception:
                 LOG.exception("unexpected error in %s %s", request.method, request.url.path)
                 return error_response(ApiError(), request.method, tid)
