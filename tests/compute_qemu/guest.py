@@ -49,7 +49,11 @@ def require_host() -> None:
     why = missing()
     if not why:
         return
-    reason = "QEMU tests need root and QEMU (scripts/install-system-deps): " + ", ".join(why)
+    skip_or_fail("QEMU tests need root and QEMU (scripts/install-system-deps): " + ", ".join(why))
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip, printing ``reason`` at the end of the run; under ``CI=true``, fail."""
     if os.environ.get("CI") == "true":
         pytest.fail(reason + " [CI=true: not skipping]")
     if reason not in SKIPPED:

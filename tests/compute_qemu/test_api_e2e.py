@@ -17,23 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.compute_qemu.guest import GuestFiles, test_guest
-from tests.compute_qemu.realserve import Api, Proc, kill_qemus, qemu_pids
+from tests.compute_qemu.guest import GuestFiles
+from tests.compute_qemu.realserve import Api, Proc, qemu_pids
 
 QEMU_ENV = {"ONESTACK_COMPUTE__DRIVER": "qemu", "ONESTACK_SERVER__LOG_LEVEL": "warning"}
 USER_DATA = b"hello from the compute API\nline two of the user data\n"
-
-
-@pytest.fixture(scope="module")
-def g() -> GuestFiles:
-    return test_guest()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    d = tmp_path / "data"
-    yield d
-    kill_qemus(str(d))
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ unless CI=true)."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.compute_qemu.guest import SKIPPED, GuestFiles, require_host, test_guest
+from tests.compute_qemu.guest import GuestFiles, require_host, skip_or_fail, test_guest
 from tests.compute_qemu.realserve import Api, Proc, kill_qemus
 
 PUBLIC_CIDR = "172.31.251.0/24"
@@ -50,25 +49,13 @@ def require_network_host() -> None:
         why.append("the linux network driver is missing")
     if not why:
         return
-    reason = "network e2e tests need dnsmasq, nft and pyroute2: " + ", ".join(why)
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + " [CI=true: not skipping]")
-    if reason not in SKIPPED:
-        SKIPPED.append(reason)
-    pytest.skip(reason)
+    skip_or_fail("network e2e tests need dnsmasq, nft and pyroute2: " + ", ".join(why))
 
 
 @pytest.fixture(scope="module")
 def g() -> GuestFiles:
     require_network_host()
     return test_guest()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    d = tmp_path / "data"
-    yield d
-    kill_qemus(str(d))
 
 
 @pytest.fixture

@@ -14,14 +14,9 @@ import pytest
 
 from onestack.compute.drivers.base import DriverError, InstanceSpec, PowerState
 from onestack.compute.drivers.qemu import QemuDriver
-from tests.compute_qemu.guest import GuestFiles, test_guest
+from tests.compute_qemu.guest import GuestFiles
 
 BOOT_TIMEOUT = 180.0  # TCG boot of the cloud kernel takes ~4-40 s depending on the host
-
-
-@pytest.fixture
-def g() -> GuestFiles:
-    return test_guest()
 
 
 @pytest.fixture

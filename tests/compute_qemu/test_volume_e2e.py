@@ -23,15 +23,12 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from onestack.compute.drivers import qemu_process, qemu_volumes
-from tests.compute_qemu.guest import GuestFiles, test_guest
-from tests.compute_qemu.realserve import Api, Proc, kill_qemus, qemu_pids
+from tests.compute_qemu.guest import GuestFiles
+from tests.compute_qemu.realserve import Api, Proc, qemu_pids
 from tests.compute_qemu.test_api_e2e import guest_images
 from tests.volume_file import guest_scripts
 
@@ -115,18 +112,6 @@ def cinder_db_status(data_dir: Path, vid: str) -> str:
 
 def volume_files(data_dir: Path) -> list[str]:
     return sorted(p.name for p in (data_dir / "volumes").iterdir() if p.name != "manager.lock")
-
-
-@pytest.fixture(scope="module")
-def g() -> GuestFiles:
-    return test_guest()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    d = tmp_path / "data"
-    yield d
-    kill_qemus(str(d))
 
 
 def test_volume_moves_between_guests_snapshot_and_boot_from_volume(data_dir: Path, g: GuestFiles) -> None:
