@@ -89,13 +89,22 @@ class VolumeNode:
         return dict(info)
 
     # ---- attach / detach (casts from the API) -------------------------------------------
+    def _cast_target(self, p: dict[str, Any]
+                     ) -> tuple[BlockDeviceMapping, Instance | None, RequestContext] | None:
+        """The mapping an attach/detach cast names (None once it is gone), its
+        instance (None once that is gone) and the context to act in."""
+        bdm = next((b for b in self._bdms(p["uuid"]) if b.uuid == p["bdm"]), None)
+        if bdm is None:
+            return None
+        inst = self.w._load(p["uuid"])
+        return bdm, inst, ctx_for(inst) if inst is not None else ctx_for(project_id=bdm.project_id)
+
     def attach(self, p: dict[str, Any]) -> None:
         uuid = p["uuid"]
-        bdm = next((b for b in self._bdms(uuid) if b.uuid == p["bdm"]), None)
-        if bdm is None:
+        target = self._cast_target(p)
+        if target is None:
             return
-        inst = self.w._load(uuid)
-        ctx = ctx_for(inst) if inst is not None else ctx_for(project_id=bdm.project_id)
+        bdm, inst, ctx = target
         plugged = False
         try:
             if inst is None:
@@ -122,11 +131,10 @@ class VolumeNode:
 
     def detach(self, p: dict[str, Any]) -> None:
         uuid = p["uuid"]
-        bdm = next((b for b in self._bdms(uuid) if b.uuid == p["bdm"]), None)
-        if bdm is None:
+        target = self._cast_target(p)
+        if target is None:
             return
-        inst = self.w._load(uuid)
-        ctx = ctx_for(inst) if inst is not None else ctx_for(project_id=bdm.project_id)
+        bdm, _, ctx = target
         try:
             self.w.driver.detach_volume(uuid, str(bdm.volume_id))
         except InstanceNotFound:

@@ -13,8 +13,7 @@ from typing import Any
 
 from onestack.compute.manager import common as c
 from onestack.compute.manager.secgroups import (
-    new_ingress_rule,
-    parse_cidr,
+    rule_from_body,
     validate_id,
     validate_property,
 )
@@ -121,13 +120,7 @@ class NeutronSecurityGroups:
         group_id = body.get("group_id")
         if group_id:
             group_id = validate_id(group_id)
-            values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
-                                      group_id=group_id)
-        else:
-            values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
-                                      cidr=parse_cidr(body.get("cidr")))
-        if values is None:
-            raise BadRequest("Not enough parameters to build a valid rule.")
+        values = rule_from_body(body, group_id)
         self._show(ctx, parent_id)
         if group_id:
             self._show(ctx, group_id)

@@ -68,6 +68,20 @@ def parse_cidr(cidr: Any) -> str:
     return str(cidr)
 
 
+def rule_from_body(body: dict[str, Any], group_id: str | None) -> dict[str, Any]:
+    """The rule an ``os-security-group-rules`` body asks for: from another group when
+    ``group_id`` (already validated) is given, else from the body's ``cidr``."""
+    if group_id:
+        values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
+                                  group_id=group_id)
+    else:
+        values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
+                                  cidr=parse_cidr(body.get("cidr")))
+    if values is None:
+        raise BadRequest("Not enough parameters to build a valid rule.")
+    return values
+
+
 def new_ingress_rule(ip_protocol: Any, from_port: Any, to_port: Any, *, group_id: str | None = None,
                      cidr: str | None = None) -> dict[str, Any] | None:
     """nova's ``_new_ingress_rule``: None when a CIDR rule lacks protocol and ports."""
@@ -227,14 +241,7 @@ class SecurityGroupManager:
             group_id = validate_id(group_id)
         with self.db.session() as s:
             parent = self._get(s, ctx, parent_id)
-            if group_id:
-                values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
-                                          group_id=group_id)
-            else:
-                values = new_ingress_rule(body.get("ip_protocol"), body.get("from_port"), body.get("to_port"),
-                                          cidr=parse_cidr(body.get("cidr")))
-            if values is None:
-                raise BadRequest("Not enough parameters to build a valid rule.")
+            values = rule_from_body(body, group_id)
             source = self._get(s, ctx, group_id) if group_id else None
             cidr = values.get("cidr")
             ethertype = "IPv6" if cidr and ":" in cidr else "IPv4"
